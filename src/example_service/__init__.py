@@ -1,0 +1,3 @@
+"""example-service: a production-grade FastAPI service template."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from example_service.cli import main
+
+main()

@@ -1,0 +1,24 @@
+"""The `example-service` command line: serve, config, health (and more groups as they land)."""
+
+from __future__ import annotations
+
+import typer
+
+from example_service.cli import config_cmd, health_cmd, serve_cmd
+
+
+def build_cli() -> typer.Typer:
+    cli = typer.Typer(
+        name="example-service",
+        help="Run and operate example-service.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    serve_cmd.register(cli)
+    health_cmd.register(cli)
+    cli.add_typer(config_cmd.build(), name="config")
+    return cli
+
+
+def main() -> None:
+    build_cli()()

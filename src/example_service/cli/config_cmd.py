@@ -1,0 +1,20 @@
+"""`example-service config show`: the effective settings, secrets masked."""
+
+from __future__ import annotations
+
+import orjson
+import typer
+
+from example_service.settings import Settings
+
+
+def build() -> typer.Typer:
+    group = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
+
+    @group.command("show")
+    def show() -> None:
+        """Print the effective settings as JSON (secrets masked)."""
+        dump = Settings.load().public_dump()
+        typer.echo(orjson.dumps(dump, option=orjson.OPT_INDENT_2, default=str).decode())
+
+    return group

@@ -1,0 +1,36 @@
+"""The error contract: RFC 9457 problem details (or the envelope) on every error path."""
+
+from example_service.errors.exceptions import (
+    AppError,
+    BadRequestError,
+    CircuitBreakerOpenError,
+    ConflictError,
+    ForbiddenError,
+    InternalServerError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+)
+from example_service.errors.problem import Problem, ProblemDetail, ProblemRenderer, problem_responses
+
+__all__ = [
+    "AppError",
+    "BadRequestError",
+    "CircuitBreakerOpenError",
+    "ConflictError",
+    "ForbiddenError",
+    "InternalServerError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "Problem",
+    "ProblemDetail",
+    "ProblemRenderer",
+    "RateLimitError",
+    "ServiceUnavailableError",
+    "UnauthorizedError",
+    "UnsupportedMediaTypeError",
+    "problem_responses",
+]

@@ -1,0 +1,136 @@
+"""The application's error hierarchy: raise these, never return ad-hoc error JSON."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    """Base of every deliberate error; rendered as problem details by the error contract."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal Server Error"
+    default_detail: ClassVar[str] = "An unexpected error occurred."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.detail = detail or self.default_detail
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+        super().__init__(self.detail)
+
+
+class BadRequestError(AppError):
+    status = 400
+    code = "bad_request"
+    title = "Bad Request"
+    default_detail = "The request could not be understood."
+
+
+class UnauthorizedError(AppError):
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+    default_detail = "Authentication is required."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        scheme: str = "Bearer",
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": scheme, **(headers or {})}, extra=extra)
+
+
+class ForbiddenError(AppError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+    default_detail = "You do not have permission to perform this action."
+
+
+class NotFoundError(AppError):
+    status = 404
+    code = "not_found"
+    title = "Not Found"
+    default_detail = "The requested resource was not found."
+
+
+class ConflictError(AppError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+    default_detail = "The request conflicts with the current state of the resource."
+
+
+class PayloadTooLargeError(AppError):
+    status = 413
+    code = "payload_too_large"
+    title = "Payload Too Large"
+    default_detail = "The request body is larger than this endpoint accepts."
+
+
+class UnsupportedMediaTypeError(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported Media Type"
+    default_detail = "The request's content type is not accepted here."
+
+
+class RateLimitError(AppError):
+    status = 429
+    code = "rate_limited"
+    title = "Too Many Requests"
+    default_detail = "Too many requests; retry later."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        retry_after: int,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.retry_after = max(0, int(retry_after))
+        super().__init__(
+            detail or f"Rate limit exceeded. Retry after {self.retry_after} seconds.",
+            headers={"Retry-After": str(self.retry_after), **(headers or {})},
+            extra={"retry_after": self.retry_after, **(extra or {})},
+        )
+
+
+class ServiceUnavailableError(AppError):
+    status = 503
+    code = "service_unavailable"
+    title = "Service Unavailable"
+    default_detail = "The service is temporarily unavailable."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        merged = dict(headers or {})
+        if retry_after is not None:
+            merged.setdefault("Retry-After", str(max(0, int(retry_after))))
+        super().__init__(detail, headers=merged, extra=extra)
+
+
+class CircuitBreakerOpenError(ServiceUnavailableError):
+    title = "Circuit Breaker Open"
+    default_detail = "A dependency is failing; requests to it are paused."
+
+
+class InternalServerError(AppError):
+    """Raise when a failure is known but must not be described to the client."""

@@ -1,0 +1,51 @@
+"""FastAPI exception handlers: every known error type leaves as a rendered `Problem`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from example_service.errors.exceptions import AppError
+from example_service.errors.problem import Problem, ProblemRenderer
+from example_service.errors.translate import problem_for
+from example_service.observability.logging import get_logger
+
+logger = get_logger("example_service.errors")
+
+
+def log_problem(problem: Problem, exc: BaseException, path: str) -> None:
+    """4xx at INFO without a stack; 5xx at ERROR with the stack (request id comes from context)."""
+    if problem.status >= 500:
+        logger.error(
+            "http.error",
+            status=problem.status,
+            code=problem.code,
+            path=path,
+            exc_info=exc,
+        )
+    else:
+        logger.info("http.error", status=problem.status, code=problem.code, path=path)
+
+
+def problem_response(renderer: ProblemRenderer, problem: Problem, path: str) -> Response:
+    body, headers = renderer.render(problem, path)
+    response = Response(content=body, status_code=problem.status)
+    response.raw_headers = headers
+    return response
+
+
+def register_exception_handlers(app: FastAPI, renderer: ProblemRenderer) -> None:
+    async def handle(request: Request, exc: Exception) -> Response:
+        problem = problem_for(exc)
+        path = request.url.path
+        log_problem(problem, exc, path)
+        return problem_response(renderer, problem, path)
+
+    handled: tuple[Any, ...] = (HTTPException, RequestValidationError, AppError, IntegrityError)
+    for exc_type in handled:
+        app.add_exception_handler(exc_type, handle)

@@ -1,0 +1,89 @@
+"""Exceptions -> `Problem`: the one mapping used by the handlers and by the error boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException
+
+from example_service.errors.codes import code_for_status, title_for_status
+from example_service.errors.exceptions import AppError
+from example_service.errors.problem import FieldError, Problem
+
+INTERNAL_DETAIL = "Internal server error"
+
+
+def from_app_error(exc: AppError) -> Problem:
+    return Problem(
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+def from_http_exception(exc: HTTPException) -> Problem:
+    title = title_for_status(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail else title
+    return Problem(
+        status=exc.status_code,
+        code=code_for_status(exc.status_code),
+        title=title,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+def field_errors(errors: Sequence[Any]) -> list[FieldError]:
+    """Pydantic errors without `input` or `ctx`: a submitted secret is never echoed back."""
+    out: list[FieldError] = []
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        out.append(FieldError(loc=loc, message=str(err.get("msg", "")), type=str(err.get("type", ""))))
+    return out
+
+
+def from_validation_error(exc: RequestValidationError) -> Problem:
+    errors = field_errors(exc.errors())
+    count = len(errors)
+    return Problem(
+        status=422,
+        code="validation_error",
+        title="Validation Error",
+        detail=f"Request validation failed for {count} field{'s' if count != 1 else ''}",
+        errors=errors,
+    )
+
+
+def from_integrity_error(_exc: IntegrityError) -> Problem:
+    # The driver's message names tables, columns and values: never shown to the client.
+    return Problem(
+        status=409,
+        code="conflict",
+        title="Conflict",
+        detail="The request conflicts with existing data.",
+    )
+
+
+def internal_problem() -> Problem:
+    return Problem(
+        status=500, code="internal_error", title="Internal Server Error", detail=INTERNAL_DETAIL
+    )
+
+
+def problem_for(exc: BaseException) -> Problem:
+    """The problem for any exception; unknown ones become a generic 500."""
+    if isinstance(exc, AppError):
+        return from_app_error(exc)
+    if isinstance(exc, RequestValidationError):
+        return from_validation_error(exc)
+    if isinstance(exc, HTTPException):
+        return from_http_exception(exc)
+    if isinstance(exc, IntegrityError):
+        return from_integrity_error(exc)
+    return internal_problem()

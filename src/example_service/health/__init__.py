@@ -1,0 +1,1 @@
+"""Health probes: liveness, readiness (dependency checks) and startup."""

@@ -1,0 +1,1 @@
+"""Service metadata: the small public endpoint describing the running service."""

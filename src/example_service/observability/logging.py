@@ -1,0 +1,168 @@
+"""structlog configuration: one JSON object per line (or console), stdlib records included.
+
+Our own loggers write bytes straight to the sink (no stdlib round trip on the hot path); stdlib
+records from uvicorn, SQLAlchemy and libraries go through the same processors and the same sink,
+so every line has one shape. Sensitive keys are redacted before rendering.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import MutableMapping
+from typing import IO, Any
+
+import orjson
+import structlog
+from structlog._config import BoundLoggerLazyProxy
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from example_service.observability.context import request_id_var
+from example_service.settings import LogSettings
+
+REDACTED = "***"
+_SENSITIVE_PARTS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "authorization",
+    "api_key",
+    "apikey",
+    "x-api-key",
+    "cookie",
+    "credential",
+    "hashed",
+)
+_sensitive_cache: dict[str, bool] = {}
+
+
+def _is_sensitive(key: str) -> bool:
+    hit = _sensitive_cache.get(key)
+    if hit is None:
+        lowered = key.lower()
+        hit = any(part in lowered for part in _SENSITIVE_PARTS)
+        if len(_sensitive_cache) < 4096:
+            _sensitive_cache[key] = hit
+    return hit
+
+
+def mask_email(value: str) -> str:
+    local, at, domain = value.partition("@")
+    if not at:
+        return REDACTED
+    return f"{local[:1]}***@{domain}"
+
+
+def _redact_value(key: str, value: Any, depth: int = 0) -> Any:
+    if _is_sensitive(key):
+        return REDACTED
+    if isinstance(value, str) and key.lower() == "email":
+        return mask_email(value)
+    if isinstance(value, MutableMapping) and depth < 4:
+        return {k: _redact_value(str(k), v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    """Mask secrets (by key name) and e-mail addresses anywhere in the event."""
+    for key, value in event_dict.items():
+        if key == "event":
+            continue
+        if _is_sensitive(key) or isinstance(value, MutableMapping) or key == "email":
+            event_dict[key] = _redact_value(key, value)
+    return event_dict
+
+
+def add_request_id(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    request_id = request_id_var.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
+class _Sink:
+    """One binary stream shared by structlog and stdlib records; a lock keeps lines whole."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def msg(self, message: bytes | str) -> None:
+        data = message.encode() if isinstance(message, str) else message
+        with self._lock:
+            self._stream.write(data + b"\n")
+            self._stream.flush()
+
+    # structlog calls the method named after the level
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+class _SinkHandler(logging.Handler):
+    def __init__(self, sink: _Sink) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.sink.msg(self.format(record))
+        except Exception:  # noqa: BLE001 - logging must never raise into the caller
+            self.handleError(record)
+
+
+def _orjson_str(obj: Any, **_kw: Any) -> str:
+    return orjson.dumps(obj, default=str).decode()
+
+
+def _orjson_bytes(obj: Any, **_kw: Any) -> bytes:
+    return orjson.dumps(obj, default=str)
+
+
+def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) -> None:
+    """Configure structlog and the stdlib root logger. Safe to call more than once."""
+    level = logging.getLevelNamesMapping()[settings.level]
+    sink = _Sink(stream if stream is not None else sys.stdout.buffer)
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        add_request_id,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact,
+    ]
+    renderer: Processor
+    if settings.format == "json":
+        shared.append(structlog.processors.format_exc_info)
+        own_renderer: Processor = structlog.processors.JSONRenderer(serializer=_orjson_bytes)
+        renderer = structlog.processors.JSONRenderer(serializer=_orjson_str)
+    else:
+        own_renderer = renderer = structlog.dev.ConsoleRenderer(colors=False)
+
+    structlog.configure(
+        processors=[*shared, own_renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=lambda *_args: sink,
+        cache_logger_on_first_use=False,
+    )
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = _SinkHandler(sink)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy", "alembic"):
+        lib_logger = logging.getLogger(name)
+        lib_logger.handlers.clear()
+        lib_logger.propagate = True
+    # Our access-log middleware writes the one line per request; uvicorn's own is off.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def get_logger(name: str) -> Any:
+    """A lazily-bound structlog logger carrying its module name."""
+    # `get_logger(logger=...)` collides with wrap_logger's own parameter; the proxy takes it.
+    return BoundLoggerLazyProxy(None, initial_values={"logger": name}, logger_factory_args=())

@@ -1,0 +1,84 @@
+"""Request telemetry behind one Protocol: noop (default), structured log lines, or Prometheus."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from example_service.settings import TelemetrySettings
+
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    # An arbitrary method token must not mint a new series.
+    return method if method in _KNOWN_METHODS else "OTHER"
+
+
+class Telemetry(Protocol):
+    def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None: ...
+
+
+class NoopTelemetry:
+    def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None:
+        return None
+
+
+class LogTelemetry:
+    """`metric.counter` / `metric.histogram` log lines, sampled (seed 000's vendor-neutral hooks)."""
+
+    def __init__(self, logger: Any, sample_rate: float, rng: random.Random | None = None) -> None:
+        self.logger = logger
+        self.sample_rate = sample_rate
+        self._random = (rng or random.Random()).random  # noqa: S311 - sampling, not security
+
+    def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None:
+        if self.sample_rate < 1.0 and self._random() >= self.sample_rate:
+            return
+        tags = {"method": method_label(method), "path": route, "status_code": status}
+        self.logger.info("metric.counter", name="http_requests_total", value=1, tags=tags)
+        self.logger.info(
+            "metric.histogram",
+            name="http_request_duration_ms",
+            value=round(duration_s * 1000.0, 3),
+            tags=tags,
+        )
+
+
+class PrometheusTelemetry:
+    """Counters and histograms in a registry owned by this app (not the global one)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        labels = ("method", "route", "status")
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests served", labels, registry=self.registry
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request duration in seconds",
+            labels,
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None:
+        key = (method_label(method), route, status)
+        children = self._children.get(key)
+        if children is None:
+            values = (key[0], route, str(status))
+            children = (self.requests.labels(*values), self.duration.labels(*values))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(duration_s)
+
+
+def build_telemetry(settings: TelemetrySettings, logger: Any) -> Telemetry:
+    if settings.mode == "log":
+        return LogTelemetry(logger, settings.sample_rate)
+    if settings.mode == "prometheus":
+        return PrometheusTelemetry()
+    return NoopTelemetry()

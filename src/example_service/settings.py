@@ -1,0 +1,234 @@
+"""Settings: one section per concern, each with its own env prefix, composed into `Settings`.
+
+Nothing here is instantiated at import time: `Settings.load()` reads the environment (and `.env`)
+when the app factory or the CLI asks for it, and the object is passed down from there.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "change-me-this-is-not-a-secret"  # noqa: S105 - a placeholder refused in production
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/app.db"
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    TEST = "test"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+def _split_csv(value: Any) -> Any:
+    """Accept `a,b` as well as a JSON list for list-valued variables."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+def _section(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", validate_default=True
+    )
+
+
+class _Section(BaseSettings):
+    @model_validator(mode="before")
+    @classmethod
+    def _csv_lists(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                if NoDecode in field.metadata and name in data:
+                    data[name] = _split_csv(data[name])
+        return data
+
+
+class AppSettings(_Section):
+    model_config = _section("APP_")
+
+    name: str = "example-service"
+    version: str = "0.1.0"
+    environment: Environment = Environment.LOCAL
+    debug: bool = False
+    api_prefix: str = "/api/v1"
+    cors_allow_origins: CsvList = Field(default_factory=list)
+    cors_allow_credentials: bool = False
+    allowed_hosts: CsvList = Field(default_factory=lambda: ["*"])
+    error_format: Literal["problem", "envelope"] = "problem"
+    error_type_base: str = "/problems/"
+    docs_enabled: bool | None = None  # None: on outside production
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def docs_on(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else not self.is_production
+
+
+class LogSettings(_Section):
+    model_config = _section("LOG_")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["json", "console"] = "json"
+    access_log: bool = True
+
+
+class DatabaseSettings(_Section):
+    model_config = SettingsConfigDict(
+        env_prefix="DATABASE_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    pool_size: int = Field(default=5, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    echo: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_secret_value().startswith("sqlite")
+
+
+class RedisSettings(_Section):
+    model_config = _section("REDIS_")
+
+    url: SecretStr | None = None
+    connect_timeout_seconds: float = Field(default=0.25, gt=0)
+    timeout_seconds: float = Field(default=0.25, gt=0)
+
+
+class RateLimitSettings(_Section):
+    model_config = _section("RATE_LIMIT_")
+
+    enabled: bool = True
+    requests: int = Field(default=60, ge=1)
+    window_seconds: int = Field(default=60, ge=1)
+    per_hour: int = Field(default=1000, ge=1)
+    burst: int = Field(default=10, ge=0)
+    algorithm: Literal["fixed_window", "sliding_window", "token_bucket"] = "sliding_window"
+    key_strategy: Literal["ip", "user_or_ip", "api_key"] = "ip"
+    prefix: str = "rl:"
+
+
+class CacheSettings(_Section):
+    model_config = _section("CACHE_")
+
+    enabled: bool = False
+    default_ttl_seconds: int = Field(default=300, ge=1)
+    prefix: str = "cache:"
+
+
+class TelemetrySettings(_Section):
+    model_config = _section("TELEMETRY_")
+
+    mode: Literal["noop", "log", "prometheus"] = "noop"
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class SecuritySettings(_Section):
+    model_config = _section("SECURITY_")
+
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "example-service"
+    jwt_audience: str = "example-service"
+    access_token_expire_minutes: int = Field(default=15, ge=1)
+    refresh_token_expire_days: int = Field(default=7, ge=1)
+    max_request_size: int = Field(default=1_048_576, ge=1)
+    enable_hsts: bool = True
+    enable_csp: bool = True
+    csp_policy: str = "default-src 'none'; frame-ancestors 'none'"
+    trusted_proxies: CsvList = Field(default_factory=list)
+    health_timeout_seconds: float = Field(default=2.0, gt=0)
+
+
+class SettingsError(ValueError):
+    """Startup refused: the message names each offending variable."""
+
+
+class Settings(BaseModel):
+    """Every section; build with `Settings.load()` (environment) or by passing sections."""
+
+    model_config = {"frozen": True}
+
+    app: AppSettings = Field(default_factory=AppSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+
+    @classmethod
+    def load(cls) -> Settings:
+        return cls()
+
+    def unsafe_for_production(self) -> list[str]:
+        """What production refuses, one message per variable."""
+        problems: list[str] = []
+        if self.security.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
+            problems.append("SECURITY_JWT_SECRET is the default placeholder; set a random secret")
+        elif len(self.security.jwt_secret.get_secret_value()) < 32:
+            problems.append("SECURITY_JWT_SECRET must be at least 32 characters")
+        if self.app.debug:
+            problems.append("APP_DEBUG must be false")
+        if "*" in self.app.cors_allow_origins and self.app.cors_allow_credentials:
+            problems.append(
+                "APP_CORS_ALLOW_ORIGINS may not contain '*' while "
+                "APP_CORS_ALLOW_CREDENTIALS is true"
+            )
+        return problems
+
+    def check(self) -> None:
+        """Raise `SettingsError` when the settings are unsafe for their environment."""
+        if self.app.is_production:
+            problems = self.unsafe_for_production()
+            if problems:
+                raise SettingsError(
+                    "refusing to start with unsafe production settings: " + "; ".join(problems)
+                )
+
+    def public_dump(self) -> dict[str, dict[str, Any]]:
+        """All settings by section, secrets masked (for `config show`)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in type(self).model_fields:
+            section: BaseSettings = getattr(self, name)
+            values: dict[str, Any] = {}
+            for key, value in section.model_dump(mode="python").items():
+                values[key] = _mask(value)
+            out[name] = values
+        return out
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+        return mask_url(secret) if "://" in secret else "**********"
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a URL such as postgresql://user:pw@host/db."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
