@@ -7,14 +7,13 @@ from fastapi import APIRouter, Request, Response
 from example_service.health.probes import run_checks
 from example_service.health.schemas import Readiness, Status
 
-root_router = APIRouter(tags=["health"])
 router = APIRouter(prefix="/health", tags=["health"])
 
 _NOT_READY = {503: {"model": Readiness, "description": "A dependency is unavailable"}}
 
 
-@root_router.get("/health", response_model=Status)
 async def health() -> Status:
+    """Legacy probe at `/health`: exactly {"status": "ok"}."""
     return Status()
 
 

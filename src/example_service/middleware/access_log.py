@@ -1,20 +1,22 @@
-"""One access-log line per request, the `X-Process-Time` header, and request telemetry.
+"""Access-log pieces: the route label and the writer protocol (used by the edge middleware).
 
-Sits outside the error boundary, so it sees the status the client sees, 500s included. Routes are
-labelled by their template (`/api/v1/users/{user_id}`), never the raw path.
+Routes are labelled by their template (`/api/v1/users/{user_id}`), never the raw path, so the
+label set stays bounded whatever paths clients send.
 """
 
 from __future__ import annotations
 
-from time import perf_counter
-from typing import Any
+from typing import Protocol
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from example_service.observability.telemetry import Telemetry
+from starlette.types import Scope
 
 UNMATCHED_ROUTE = "<unmatched>"
-_PROCESS_TIME = b"x-process-time"
+
+
+class AccessLog(Protocol):
+    def write(
+        self, method: str, route: str, status: int, duration_ms: float, client: str | None
+    ) -> None: ...
 
 
 def route_template(scope: Scope) -> str:
@@ -31,47 +33,3 @@ def route_template(scope: Scope) -> str:
             return path
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) and path else UNMATCHED_ROUTE
-
-
-class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp, *, logger: Any | None, telemetry: Telemetry) -> None:
-        self.app = app
-        self.logger = logger
-        self.telemetry = telemetry
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        start = perf_counter()
-        status = 500
-
-        async def send_timed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                elapsed_ms = (perf_counter() - start) * 1000.0
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    (_PROCESS_TIME, b"%.3f" % elapsed_ms),
-                ]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_timed)
-        finally:
-            duration = perf_counter() - start
-            route = route_template(scope)
-            method = scope["method"]
-            self.telemetry.observe_request(method, route, status, duration)
-            if self.logger is not None:
-                client = scope.get("client")
-                self.logger.info(
-                    "http.request",
-                    method=method,
-                    route=route,
-                    status=status,
-                    duration_ms=round(duration * 1000.0, 3),
-                    client=client[0] if client else None,
-                )

@@ -82,7 +82,7 @@ def add_request_id(_logger: WrappedLogger, _name: str, event_dict: EventDict) ->
     return event_dict
 
 
-class _Sink:
+class Sink:
     """One binary stream shared by structlog and stdlib records; a lock keeps lines whole."""
 
     def __init__(self, stream: IO[bytes]) -> None:
@@ -99,8 +99,8 @@ class _Sink:
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
 
-class _SinkHandler(logging.Handler):
-    def __init__(self, sink: _Sink) -> None:
+class SinkHandler(logging.Handler):
+    def __init__(self, sink: Sink) -> None:
         super().__init__()
         self.sink = sink
 
@@ -119,10 +119,13 @@ def _orjson_bytes(obj: Any, **_kw: Any) -> bytes:
     return orjson.dumps(obj, default=str)
 
 
-def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) -> None:
-    """Configure structlog and the stdlib root logger. Safe to call more than once."""
+def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) -> Sink:
+    """Configure structlog and the stdlib root logger; returns the sink every line goes to.
+
+    Safe to call more than once (each call replaces the previous configuration).
+    """
     level = logging.getLevelNamesMapping()[settings.level]
-    sink = _Sink(stream if stream is not None else sys.stdout.buffer)
+    sink = Sink(stream if stream is not None else sys.stdout.buffer)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
@@ -149,17 +152,22 @@ def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) ->
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = _SinkHandler(sink)
+    handler = SinkHandler(sink)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy", "alembic"):
+    for name in ("uvicorn", "uvicorn.error", "sqlalchemy", "alembic"):
         lib_logger = logging.getLogger(name)
         lib_logger.handlers.clear()
         lib_logger.propagate = True
-    # Our access-log middleware writes the one line per request; uvicorn's own is off.
-    logging.getLogger("uvicorn.access").disabled = True
+    # Our edge middleware writes the one line per request. uvicorn formats its access line
+    # whenever this logger has a handler anywhere up the tree, so it gets none.
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
+    uvicorn_access.disabled = True
+    return sink
 
 
 def get_logger(name: str) -> Any:

@@ -1,0 +1,163 @@
+"""Load benchmark: the service against bare FastAPI, same endpoint, same run, alternating.
+
+Each server is one uvicorn worker pinned to core 0; wrk is pinned to core 1. Rounds alternate
+(bare, ours, bare, ours, ...) so that drift in machine speed hits both alike; the report gives
+the median req/s and p99 of each, and the ratio ours / bare.
+
+    python bench/run.py                      # default stack, in-process backends
+    python bench/run.py --scenario NAME ...  # see SCENARIOS
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Target:
+    name: str
+    command: list[str]
+    path: str
+    env: dict[str, str] = field(default_factory=dict)
+    headers: list[str] = field(default_factory=list)
+
+
+def bare(port: int, access_log: bool = False) -> Target:
+    command = [str(BIN / "uvicorn"), "bench.bare_app:create_app", "--factory", "--port", str(port)]
+    if not access_log:
+        # The strict reference: no logging at all, while ours writes a JSON line per request.
+        command.append("--no-access-log")
+    return Target("bare", command, "/api/v1/info")
+
+
+def ours(port: int, env: dict[str, str] | None = None, path: str = "/api/v1/info") -> Target:
+    return Target(
+        "ours",
+        [str(BIN / "example-service"), "serve", "--port", str(port)],
+        path,
+        env={"LOG_FORMAT": "json", **(env or {})},
+    )
+
+
+SCENARIOS = {
+    # The full default stack: every middleware on, JSON access log, in-process backends.
+    "default": {},
+}
+
+
+def start(target: Target, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **target.env}
+    cmd = ["taskset", "-c", "0", *target.command] if shutil.which("taskset") else target.command
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}{target.path}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            req = urllib.request.Request(url)
+            for header in target.headers:
+                name, _, value = header.partition(": ")
+                req.add_header(name, value)
+            with urllib.request.urlopen(req, timeout=1) as response:  # noqa: S310 - loopback only
+                if response.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{target.name} did not come up on port {port}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(port: int, target: Target, seconds: int, connections: int) -> tuple[float, float]:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in target.headers:
+        cmd += ["-H", header]
+    cmd.append(f"http://127.0.0.1:{port}{target.path}")
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", "1", *cmd]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{target.name}: {non2xx.group(1)} non-2xx responses\n{out}")
+    return rps, float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan")  # type: ignore[union-attr]
+
+
+def measure(
+    targets: list[Target], rounds: int, seconds: int, connections: int
+) -> dict[str, list[tuple[float, float]]]:
+    results: dict[str, list[tuple[float, float]]] = {t.name: [] for t in targets}
+    for round_no in range(rounds):
+        for index, target in enumerate(targets):
+            port = 8700 + index
+            proc = start(target, port)
+            try:
+                wrk(port, target, 2, connections)  # warm-up
+                rps, p99 = wrk(port, target, seconds, connections)
+            finally:
+                stop(proc)
+            results[target.name].append((rps, p99))
+            print(f"  round {round_no + 1} {target.name:>5}: {rps:8.0f} req/s  p99 {p99:6.2f} ms")
+    return results
+
+
+def report(results: dict[str, list[tuple[float, float]]]) -> float:
+    med = {
+        name: (statistics.median(r for r, _ in rows), statistics.median(p for _, p in rows))
+        for name, rows in results.items()
+    }
+    for name, (rps, p99) in med.items():
+        print(f"{name:>5}: median {rps:8.0f} req/s   p99 {p99:6.2f} ms")
+    ratio = med["ours"][0] / med["bare"][0]
+    print(f"ratio ours / bare: {ratio:.3f}")
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--bare-access-log",
+        action="store_true",
+        help="run the reference with uvicorn's default access log (default: off, the strict case)",
+    )
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    print(f"scenario {args.scenario}: {args.rounds} rounds x {args.seconds}s, {args.connections} connections")
+    print(f"reference: bare FastAPI, uvicorn access log {'on' if args.bare_access_log else 'off'}")
+    targets = [bare(8700, args.bare_access_log), ours(8701, SCENARIOS[args.scenario])]
+    report(measure(targets, args.rounds, args.seconds, args.connections))
+
+
+if __name__ == "__main__":
+    main()
