@@ -1,4 +1,4 @@
-"""The reference: bare FastAPI serving the same demo endpoint as the service (`GET /api/v1/info`)."""
+"""The reference: bare FastAPI serving the service's demo endpoint (`GET /api/v1/info`)."""
 
 from __future__ import annotations
 

@@ -153,7 +153,10 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    print(f"scenario {args.scenario}: {args.rounds} rounds x {args.seconds}s, {args.connections} connections")
+    print(
+        f"scenario {args.scenario}: {args.rounds} rounds x {args.seconds}s,"
+        f" {args.connections} connections"
+    )
     print(f"reference: bare FastAPI, uvicorn access log {'on' if args.bare_access_log else 'off'}")
     targets = [bare(8700, args.bare_access_log), ours(8701, SCENARIOS[args.scenario])]
     report(measure(targets, args.rounds, args.seconds, args.connections))

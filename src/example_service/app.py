@@ -20,6 +20,7 @@ from example_service.errors.openapi import install_openapi
 from example_service.errors.problem import ProblemRenderer, problem_responses
 from example_service.health import router as health
 from example_service.health.probes import database_check
+from example_service.health.schemas import Status
 from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
 from example_service.middleware.edge import EdgeMiddleware
@@ -36,7 +37,8 @@ class ServiceApp(FastAPI):
 
     Starlette puts ServerErrorMiddleware outside all user middleware, so a 500 it renders never
     passes back through them and loses their headers. We drop it and wrap the stack from outside:
-    the edge (request id, timing, access log, error boundary) -> FastAPI's stack and user middleware.
+    the edge (request id, timing, access log, error boundary) -> FastAPI's stack -> user
+    middleware.
     """
 
     outer: Callable[[ASGIApp], ASGIApp] | None = None
@@ -73,7 +75,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             gc.collect()
             gc.freeze()
             logger.info(
-                "app.startup", environment=settings.app.environment.value, version=settings.app.version
+                "app.startup",
+                environment=settings.app.environment.value,
+                version=settings.app.version,
             )
             try:
                 yield
@@ -118,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _api_routers():
         include_flat(app, router, prefix=settings.app.api_prefix, responses=problem_responses(500))
     # Added directly rather than as an included router: one route, no nesting cost.
-    app.add_api_route("/health", health.health, response_model=health.Status, tags=["health"])
+    app.add_api_route("/health", health.health, response_model=Status, tags=["health"])
     if settings.telemetry.mode == "prometheus":
         app.include_router(metrics.router)
     install_openapi(app, settings.app.error_format)

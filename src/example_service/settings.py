@@ -6,6 +6,7 @@ when the app factory or the CLI asks for it, and the object is passed down from 
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -28,8 +29,6 @@ def _split_csv(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            import json
-
             return json.loads(text)
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
@@ -39,8 +38,13 @@ CsvList = Annotated[list[str], NoDecode]
 
 
 def _section(prefix: str) -> SettingsConfigDict:
+    # Empty values (`REDIS_URL=`) mean "the default", as .env.example writes them.
     return SettingsConfigDict(
-        env_prefix=prefix, env_file=".env", extra="ignore", validate_default=True
+        env_prefix=prefix,
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+        env_ignore_empty=True,
     )
 
 
@@ -88,9 +92,7 @@ class LogSettings(_Section):
 
 
 class DatabaseSettings(_Section):
-    model_config = SettingsConfigDict(
-        env_prefix="DATABASE_", env_file=".env", extra="ignore", validate_default=True
-    )
+    model_config = _section("DATABASE_")
 
     url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     pool_size: int = Field(default=5, ge=1)

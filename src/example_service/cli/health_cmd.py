@@ -11,7 +11,9 @@ import typer
 def register(cli: typer.Typer) -> None:
     @cli.command()
     def health(
-        url: Annotated[str, typer.Option(help="Base URL of the running instance.")] = "http://127.0.0.1:8000",
+        url: Annotated[
+            str, typer.Option(help="Base URL of the running instance.")
+        ] = "http://127.0.0.1:8000",
         probe: Annotated[str, typer.Option(help="live, ready or startup.")] = "ready",
         timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 5.0,
     ) -> None:

@@ -17,7 +17,9 @@ def register(cli: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
         workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-        reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+        reload: Annotated[
+            bool, typer.Option(help="Restart on code changes (development).")
+        ] = False,
     ) -> None:
         """Serve the API with uvicorn."""
         try:

@@ -14,7 +14,12 @@ from example_service.errors.exceptions import (
     UnauthorizedError,
     UnsupportedMediaTypeError,
 )
-from example_service.errors.problem import Problem, ProblemDetail, ProblemRenderer, problem_responses
+from example_service.errors.problem import (
+    Problem,
+    ProblemDetail,
+    ProblemRenderer,
+    problem_responses,
+)
 
 __all__ = [
     "AppError",

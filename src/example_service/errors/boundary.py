@@ -13,7 +13,9 @@ from example_service.errors.problem import ProblemRenderer
 from example_service.errors.translate import problem_for
 
 
-def unhandled_response(renderer: ProblemRenderer, exc: Exception, path: str) -> tuple[Message, Message]:
+def unhandled_response(
+    renderer: ProblemRenderer, exc: Exception, path: str
+) -> tuple[Message, Message]:
     """Log the exception and return the response start and body messages for it."""
     problem = problem_for(exc)
     log_problem(problem, exc, path)

@@ -47,7 +47,9 @@ class UnauthorizedError(AppError):
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": scheme, **(headers or {})}, extra=extra)
+        super().__init__(
+            detail, headers={"WWW-Authenticate": scheme, **(headers or {})}, extra=extra
+        )
 
 
 class ForbiddenError(AppError):

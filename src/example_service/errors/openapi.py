@@ -59,7 +59,8 @@ def rewrite_error_schemas(schema: dict[str, Any], error_format: ErrorFormat) -> 
 
 def _refers_to(content: dict[str, Any], name: str) -> bool:
     return any(
-        str(body.get("schema", {}).get("$ref", "")).endswith(f"/{name}") for body in content.values()
+        str(body.get("schema", {}).get("$ref", "")).endswith(f"/{name}")
+        for body in content.values()
     )
 
 

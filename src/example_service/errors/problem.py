@@ -44,7 +44,9 @@ class Problem:
 class ProblemRenderer:
     """Turns a `Problem` into response parts for the configured format."""
 
-    def __init__(self, error_format: ErrorFormat = "problem", type_base: str = "/problems/") -> None:
+    def __init__(
+        self, error_format: ErrorFormat = "problem", type_base: str = "/problems/"
+    ) -> None:
         self.error_format = error_format
         self.type_base = type_base
 

@@ -44,7 +44,9 @@ def field_errors(errors: Sequence[Any]) -> list[FieldError]:
     out: list[FieldError] = []
     for err in errors:
         loc = tuple(err.get("loc", ()))
-        out.append(FieldError(loc=loc, message=str(err.get("msg", "")), type=str(err.get("type", ""))))
+        out.append(
+            FieldError(loc=loc, message=str(err.get("msg", "")), type=str(err.get("type", "")))
+        )
     return out
 
 

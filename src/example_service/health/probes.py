@@ -25,11 +25,11 @@ def database_check(engine: AsyncEngine) -> Check:
     return check
 
 
-async def _run(name: str, check: Check, timeout: float) -> CheckResult:
+async def _run(name: str, check: Check, limit_s: float) -> CheckResult:
     try:
-        await asyncio.wait_for(check(), timeout)
+        await asyncio.wait_for(check(), limit_s)
     except TimeoutError:
-        logger.warning("health.check_timeout", check=name, timeout_s=timeout)
+        logger.warning("health.check_timeout", check=name, timeout_s=limit_s)
         return "timeout"
     except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "not ready"
         logger.warning("health.check_failed", check=name, error=type(exc).__name__)
@@ -37,7 +37,7 @@ async def _run(name: str, check: Check, timeout: float) -> CheckResult:
     return "ok"
 
 
-async def run_checks(checks: Mapping[str, Check], timeout: float) -> dict[str, CheckResult]:
+async def run_checks(checks: Mapping[str, Check], limit_s: float) -> dict[str, CheckResult]:
     names = list(checks)
-    results = await asyncio.gather(*(_run(n, checks[n], timeout) for n in names))
+    results = await asyncio.gather(*(_run(n, checks[n], limit_s) for n in names))
     return dict(zip(names, results, strict=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from example_service.health.probes import run_checks
@@ -9,7 +11,9 @@ from example_service.health.schemas import Readiness, Status
 
 router = APIRouter(prefix="/health", tags=["health"])
 
-_NOT_READY = {503: {"model": Readiness, "description": "A dependency is unavailable"}}
+_NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": Readiness, "description": "A dependency is unavailable"}
+}
 
 
 async def health() -> Status:
@@ -40,4 +44,6 @@ async def startup(request: Request, response: Response) -> Readiness:
     started = bool(getattr(request.app.state, "started", False))
     if not started:
         response.status_code = 503
-    return Readiness(status="ok" if started else "unavailable", checks={"lifespan": "ok" if started else "error"})
+    return Readiness(
+        status="ok" if started else "unavailable", checks={"lifespan": "ok" if started else "error"}
+    )

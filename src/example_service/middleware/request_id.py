@@ -20,7 +20,7 @@ def accept_request_id(value: bytes) -> str | None:
 
 
 def new_request_id() -> str:
-    return "%032x" % _random.getrandbits(128)
+    return f"{_random.getrandbits(128):032x}"
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:

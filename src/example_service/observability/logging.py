@@ -111,6 +111,11 @@ class SinkHandler(logging.Handler):
             self.handleError(record)
 
 
+def default_stream() -> IO[bytes]:
+    """Where lines go when no stream is given: standard output (replaced in tests)."""
+    return sys.stdout.buffer
+
+
 def _orjson_str(obj: Any, **_kw: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
@@ -125,7 +130,7 @@ def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) ->
     Safe to call more than once (each call replaces the previous configuration).
     """
     level = logging.getLevelNamesMapping()[settings.level]
-    sink = Sink(stream if stream is not None else sys.stdout.buffer)
+    sink = Sink(stream if stream is not None else default_stream())
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,

@@ -27,7 +27,7 @@ class NoopTelemetry:
 
 
 class LogTelemetry:
-    """`metric.counter` / `metric.histogram` log lines, sampled (seed 000's vendor-neutral hooks)."""
+    """Vendor-neutral `metric.counter` / `metric.histogram` log lines, sampled."""
 
     def __init__(self, logger: Any, sample_rate: float, rng: random.Random | None = None) -> None:
         self.logger = logger

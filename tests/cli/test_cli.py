@@ -1,0 +1,96 @@
+"""The CLI against a real server process: `serve` starts it, `health` probes it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from example_service.cli import build_cli
+from tests.servers import free_port
+
+BIN = Path(sys.executable).parent / "example-service"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_and_health(served: str) -> None:
+    response = httpx.get(f"{served}/api/v1/info")
+    assert response.status_code == 200
+    assert "server" not in response.headers
+    assert len(response.headers["x-request-id"]) == 32
+    result = CliRunner().invoke(build_cli(), ["health", "--url", served])
+    assert result.exit_code == 0, result.output
+    assert '"db":"ok"' in result.output
+
+
+def test_health_fails_when_nothing_listens() -> None:
+    result = CliRunner().invoke(
+        build_cli(), ["health", "--url", f"http://127.0.0.1:{free_port()}", "--timeout", "0.5"]
+    )
+    assert result.exit_code == 1
+    assert "unreachable" in result.output
+
+
+def test_serve_refuses_unsafe_production(tmp_path: Path) -> None:
+    env = {**os.environ, "APP_ENVIRONMENT": "production"}
+    result = subprocess.run(
+        [str(BIN), "serve"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SECURITY_JWT_SECRET" in result.stderr
+
+
+def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURITY_JWT_SECRET", "s3cr3t-value-that-is-long-enough-xxxxx")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://app:dbpass@db/app")
+    result = CliRunner().invoke(build_cli(), ["config", "show"])
+    assert result.exit_code == 0
+    dump = orjson.loads(result.output)
+    assert dump["security"]["jwt_secret"] == "**********"
+    assert dump["database"]["url"] == "postgresql+asyncpg://app:***@db/app"
+    assert "dbpass" not in result.output and "s3cr3t" not in result.output

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from example_service.app import create_app
+from example_service.settings import (
+    AppSettings,
+    DatabaseSettings,
+    LogSettings,
+    Settings,
+)
+
+pytest_plugins = ["tests.servers"]
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer .env or exported variable leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith(
+            (
+                "APP_",
+                "LOG_",
+                "DATABASE_",
+                "REDIS_",
+                "RATE_LIMIT_",
+                "CACHE_",
+                "TELEMETRY_",
+                "SECURITY_",
+            )
+        ):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    """Settings for a test: SQLite file in tmp, test environment; sections can be overridden."""
+
+    def factory(**sections: Any) -> Settings:
+        defaults: dict[str, Any] = {
+            "app": AppSettings(environment="test"),
+            "log": LogSettings(level="INFO"),
+            "database": DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/test.db"),
+        }
+        defaults.update(sections)
+        return Settings(**defaults)
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: SettingsFactory) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+class LogCapture:
+    """Every log line the app writes during a test (stdout would be shared with pytest)."""
+
+    def __init__(self) -> None:
+        self.stream = io.BytesIO()
+
+    def clear(self) -> None:
+        self.stream.seek(0)
+        self.stream.truncate()
+
+    def lines(self) -> list[dict[str, Any]]:
+        return log_lines(self.stream.getvalue())
+
+    def events(self, event: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if line.get("event") == event]
+
+
+@pytest.fixture(autouse=True)
+def logs(monkeypatch: pytest.MonkeyPatch) -> LogCapture:
+    capture = LogCapture()
+    monkeypatch.setattr(
+        "example_service.observability.logging.default_stream", lambda: capture.stream
+    )
+    return capture
+
+
+def log_lines(raw: bytes) -> list[dict[str, Any]]:
+    """The JSON log lines in captured output (other output ignored)."""
+    lines = []
+    for line in raw.splitlines():
+        if line.startswith(b"{"):
+            lines.append(orjson.loads(line))
+    return lines

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import io
+import logging
+
+import httpx
+import orjson
+import pytest
+import structlog
+from asgi_lifespan import LifespanManager
+
+from example_service.app import create_app
+from example_service.observability.logging import configure_logging, get_logger, mask_email
+from example_service.settings import LogSettings
+from tests.conftest import LogCapture, SettingsFactory
+from tests.errors.conftest import add_failing_routes
+
+
+async def test_one_access_line_per_request_with_route_template(
+    client: httpx.AsyncClient, logs: LogCapture
+) -> None:
+    logs.clear()
+    response = await client.get("/api/v1/health/live", headers={"x-request-id": "acc-1"})
+    [line] = logs.events("http.request")
+    assert line["method"] == "GET"
+    assert line["route"] == "/api/v1/health/live"
+    assert line["status"] == 200
+    assert line["request_id"] == "acc-1"
+    assert line["client"] == "203.0.113.7"
+    assert line["level"] == "info"
+    assert line["timestamp"].endswith("Z")
+    assert float(response.headers["x-process-time"]) <= line["duration_ms"]
+
+
+async def test_unmatched_paths_share_one_route_label(
+    client: httpx.AsyncClient, logs: LogCapture
+) -> None:
+    logs.clear()
+    await client.get("/random/a1")
+    await client.get("/random/b2")
+    assert {line["route"] for line in logs.events("http.request")} == {"<unmatched>"}
+
+
+async def test_error_logging_policy(make_settings: SettingsFactory, logs: LogCapture) -> None:
+    app = create_app(make_settings())
+    add_failing_routes(app)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            logs.clear()
+            await client.get("/app-error/not_found")
+            await client.get("/boom/handler", headers={"x-request-id": "r500"})
+    errors = logs.events("http.error")
+    client_error = next(e for e in errors if e["status"] == 404)
+    server_error = next(e for e in errors if e["status"] == 500)
+    assert client_error["level"] == "info" and "exception" not in client_error
+    assert server_error["level"] == "error"
+    assert server_error["request_id"] == "r500"
+    assert "RuntimeError: handler exploded" in server_error["exception"]
+    assert "Traceback" in server_error["exception"]
+
+
+def test_secrets_and_emails_are_redacted() -> None:
+    stream = io.BytesIO()
+    configure_logging(LogSettings(), stream)
+    get_logger("t").info(
+        "user.login",
+        email="alice@example.com",
+        password="hunter2",
+        headers={"Authorization": "Bearer abc", "accept": "json"},
+        api_key="k-123",
+        refresh_token="r",
+    )
+    line = orjson.loads(stream.getvalue().splitlines()[-1])
+    assert line["email"] == "a***@example.com"
+    assert line["password"] == line["api_key"] == line["refresh_token"] == "***"
+    assert line["headers"] == {"Authorization": "***", "accept": "json"}
+    assert b"hunter2" not in stream.getvalue() and b"Bearer abc" not in stream.getvalue()
+
+
+def test_mask_email_without_at() -> None:
+    assert mask_email("not-an-email") == "***"
+
+
+def test_stdlib_records_share_the_pipeline() -> None:
+    stream = io.BytesIO()
+    configure_logging(LogSettings(), stream)
+    logging.getLogger("uvicorn.error").info("Started server process")
+    logging.getLogger("sqlalchemy.engine.Engine").warning("SELECT 1 password=%s", "x")
+    lines = [orjson.loads(x) for x in stream.getvalue().splitlines()]
+    assert [line["logger"] for line in lines] == ["uvicorn.error", "sqlalchemy.engine.Engine"]
+    assert all({"timestamp", "level", "event"} <= line.keys() for line in lines)
+
+
+def test_uvicorn_access_logger_is_silenced() -> None:
+    stream = io.BytesIO()
+    configure_logging(LogSettings(), stream)
+    access = logging.getLogger("uvicorn.access")
+    assert not access.hasHandlers()  # uvicorn skips formatting its access line
+    access.info("GET / 200")
+    assert stream.getvalue() == b""
+
+
+def test_level_filters_our_lines() -> None:
+    stream = io.BytesIO()
+    configure_logging(LogSettings(level="WARNING"), stream)
+    get_logger("t").info("hidden")
+    get_logger("t").warning("shown")
+    assert [orjson.loads(x)["event"] for x in stream.getvalue().splitlines()] == ["shown"]
+
+
+async def test_console_format(make_settings: SettingsFactory, logs: LogCapture) -> None:
+    app = create_app(make_settings(log=LogSettings(format="console")))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await client.get("/health")
+    text = logs.stream.getvalue().decode()
+    assert "http.request" in text and "route=/health" in text
+    assert not text.lstrip().startswith("{")
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> None:
+    structlog.reset_defaults()

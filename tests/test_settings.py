@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from example_service.app import create_app
+from example_service.settings import (
+    AppSettings,
+    SecuritySettings,
+    Settings,
+    SettingsError,
+    mask_url,
+)
+
+STRONG = "x" * 40
+
+
+def production(**app: object) -> AppSettings:
+    return AppSettings(environment="production", **app)  # type: ignore[arg-type]
+
+
+def test_env_names_per_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENVIRONMENT", "staging")
+    monkeypatch.setenv("APP_CORS_ALLOW_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("APP_ALLOWED_HOSTS", '["api.example.com"]')
+    monkeypatch.setenv("LOG_FORMAT", "console")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@h/db")
+    monkeypatch.setenv("TELEMETRY_MODE", "prometheus")
+    monkeypatch.setenv("RATE_LIMIT_REQUESTS", "5")
+    settings = Settings.load()
+    assert settings.app.environment == "staging"
+    assert settings.app.cors_allow_origins == ["https://a.example", "https://b.example"]
+    assert settings.app.allowed_hosts == ["api.example.com"]
+    assert settings.log.format == "console"
+    assert settings.database.url.get_secret_value().startswith("postgresql")
+    assert settings.telemetry.mode == "prometheus"
+    assert settings.rate_limit.requests == 5
+
+
+def test_dotenv_file_is_read(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path_factory.mktemp("envfile")
+    (directory / ".env").write_text("APP_NAME=from-dotenv\n")
+    monkeypatch.chdir(directory)
+    assert Settings.load().app.name == "from-dotenv"
+
+
+def test_production_refuses_default_secret() -> None:
+    with pytest.raises(SettingsError, match="SECURITY_JWT_SECRET"):
+        Settings(app=production()).check()
+
+
+def test_production_refuses_short_secret() -> None:
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings(app=production(), security=SecuritySettings(jwt_secret="short")).check()
+
+
+def test_production_refuses_debug() -> None:
+    with pytest.raises(SettingsError, match="APP_DEBUG"):
+        Settings(app=production(debug=True), security=SecuritySettings(jwt_secret=STRONG)).check()
+
+
+def test_production_refuses_wildcard_cors_with_credentials() -> None:
+    settings = Settings(
+        app=production(cors_allow_origins=["*"], cors_allow_credentials=True),
+        security=SecuritySettings(jwt_secret=STRONG),
+    )
+    with pytest.raises(SettingsError, match="APP_CORS_ALLOW_ORIGINS"):
+        settings.check()
+
+
+def test_create_app_refuses_unsafe_production() -> None:
+    with pytest.raises(SettingsError):
+        create_app(Settings(app=production()))
+
+
+def test_safe_production_starts_without_docs() -> None:
+    app = create_app(Settings(app=production(), security=SecuritySettings(jwt_secret=STRONG)))
+    assert app.docs_url is None and app.openapi_url is None
+
+
+def test_non_production_tolerates_defaults() -> None:
+    Settings(app=AppSettings(environment="local", debug=True)).check()
+
+
+def test_public_dump_masks_secrets() -> None:
+    dump = Settings(security=SecuritySettings(jwt_secret=STRONG)).public_dump()
+    assert dump["security"]["jwt_secret"] == "**********"
+    assert STRONG not in str(dump)
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql://user:pw@host/db", "postgresql://user:***@host/db"),
+        ("redis://:pw@host:6379/0", "redis://:***@host:6379/0"),
+        ("sqlite+aiosqlite:///./var/app.db", "sqlite+aiosqlite:///./var/app.db"),
+        ("postgresql://user@host/db", "postgresql://user@host/db"),
+    ],
+)
+def test_mask_url(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+def _env_names() -> set[str]:
+    names = set()
+    for name in Settings.model_fields:
+        section = Settings.model_fields[name].default_factory()  # type: ignore[misc, call-arg]
+        prefix = section.model_config["env_prefix"]
+        names |= {f"{prefix}{field}".upper() for field in type(section).model_fields}
+    return names
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+def test_env_example_lists_every_variable() -> None:
+    listed = {line.split("=", 1)[0] for line in EXAMPLE.read_text().splitlines() if "=" in line and not line.startswith("#")}
+    assert listed == _env_names()
+
+
+def test_env_example_values_are_the_defaults(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    directory = tmp_path_factory.mktemp("example")
+    (directory / ".env").write_text(EXAMPLE.read_text())
+    monkeypatch.chdir(directory)
+    from_example = Settings.load().public_dump()
+    monkeypatch.chdir(tmp_path_factory.mktemp("empty"))
+    assert from_example == Settings.load().public_dump()
