@@ -117,11 +117,17 @@ EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
 
 def test_env_example_lists_every_variable() -> None:
-    listed = {line.split("=", 1)[0] for line in EXAMPLE.read_text().splitlines() if "=" in line and not line.startswith("#")}
+    listed = {
+        line.split("=", 1)[0]
+        for line in EXAMPLE.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     assert listed == _env_names()
 
 
-def test_env_example_values_are_the_defaults(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_example_values_are_the_defaults(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     directory = tmp_path_factory.mktemp("example")
     (directory / ".env").write_text(EXAMPLE.read_text())
     monkeypatch.chdir(directory)
