@@ -123,3 +123,20 @@ async def test_console_format(make_settings: SettingsFactory, logs: LogCapture) 
 @pytest.fixture(autouse=True)
 def _reset_structlog() -> None:
     structlog.reset_defaults()
+
+
+async def test_database_echo_routes_sql_through_the_pipeline(
+    make_settings: SettingsFactory, logs: LogCapture, tmp_path: object
+) -> None:
+    from example_service.settings import DatabaseSettings
+
+    settings = make_settings(
+        database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/echo.db", echo=True)
+    )
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await client.get("/api/v1/health/ready")
+    sql = [line for line in logs.lines() if str(line.get("logger", "")).startswith("sqlalchemy")]
+    assert any("SELECT 1" in line["event"] for line in sql)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ def _sqlite_file(url: str) -> Path | None:
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     url = settings.url.get_secret_value()
+    # Not `echo=True`: that attaches SQLAlchemy's own handler; the level routes statements
+    # through the JSON log pipeline instead.
+    logging.getLogger("sqlalchemy.engine").setLevel(
+        logging.INFO if settings.echo else logging.WARNING
+    )
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     sqlite_file = _sqlite_file(url)
     if settings.is_sqlite:
