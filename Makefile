@@ -43,7 +43,7 @@ format: install
 
 ## Load benchmark against bare FastAPI (needs wrk: apt-get install wrk). ARGS="--rounds 5"
 bench: install
-	$(RUN) python bench/run.py $(ARGS)
+	$(RUN) python -m bench.run $(ARGS)
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -4,8 +4,9 @@ Each server is one uvicorn worker pinned to core 0; wrk is pinned to core 1. Rou
 (bare, ours, bare, ours, ...) so that drift in machine speed hits both alike; the report gives
 the median req/s and p99 of each, and the ratio ours / bare.
 
-    python bench/run.py                      # default stack, in-process backends
-    python bench/run.py --scenario NAME ...  # see SCENARIOS
+    python -m bench.run                      # default stack, in-process backends
+    python -m bench.run --scenario NAME ...  # see SCENARIOS
+    python -m bench.run --method callgrind   # instructions per request instead of req/s
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.callgrind import instructions_per_request
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -32,6 +35,7 @@ class Target:
     name: str
     command: list[str]
     path: str
+    port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     headers: list[str] = field(default_factory=list)
 
@@ -41,7 +45,7 @@ def bare(port: int, access_log: bool = False) -> Target:
     if not access_log:
         # The strict reference: no logging at all, while ours writes a JSON line per request.
         command.append("--no-access-log")
-    return Target("bare", command, "/api/v1/info")
+    return Target("bare-log" if access_log else "bare", command, "/api/v1/info", port=port)
 
 
 def ours(port: int, env: dict[str, str] | None = None, path: str = "/api/v1/info") -> Target:
@@ -50,6 +54,7 @@ def ours(port: int, env: dict[str, str] | None = None, path: str = "/api/v1/info
         [str(BIN / "example-service"), "serve", "--port", str(port)],
         path,
         env={"LOG_FORMAT": "json", **(env or {})},
+        port=port,
     )
 
 
@@ -59,14 +64,17 @@ SCENARIOS = {
 }
 
 
-def start(target: Target, port: int) -> subprocess.Popen[bytes]:
+def start(target: Target, port: int, wrapper: list[str] | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, **target.env}
-    cmd = ["taskset", "-c", "0", *target.command] if shutil.which("taskset") else target.command
+    command = [part.replace(str(target.port), str(port)) for part in target.command]
+    if wrapper:
+        command = [*wrapper, sys.executable, *command]
+    cmd = ["taskset", "-c", "0", *command] if shutil.which("taskset") else command
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}{target.path}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + (600 if wrapper else 20)
     while time.monotonic() < deadline:
         try:
             req = urllib.request.Request(url)
@@ -123,20 +131,20 @@ def measure(
             finally:
                 stop(proc)
             results[target.name].append((rps, p99))
-            print(f"  round {round_no + 1} {target.name:>5}: {rps:8.0f} req/s  p99 {p99:6.2f} ms")
+            print(f"  round {round_no + 1} {target.name:>8}: {rps:8.0f} req/s  p99 {p99:6.2f} ms")
     return results
 
 
-def report(results: dict[str, list[tuple[float, float]]]) -> float:
+def report(results: dict[str, list[tuple[float, float]]]) -> None:
     med = {
         name: (statistics.median(r for r, _ in rows), statistics.median(p for _, p in rows))
         for name, rows in results.items()
     }
     for name, (rps, p99) in med.items():
-        print(f"{name:>5}: median {rps:8.0f} req/s   p99 {p99:6.2f} ms")
-    ratio = med["ours"][0] / med["bare"][0]
-    print(f"ratio ours / bare: {ratio:.3f}")
-    return ratio
+        print(f"{name:>8}: median {rps:8.0f} req/s   p99 {p99:6.2f} ms")
+    for name in med:
+        if name.startswith("bare"):
+            print(f"ratio ours / {name}: {med['ours'][0] / med[name][0]:.3f}")
 
 
 def main() -> None:
@@ -146,10 +154,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
-        "--bare-access-log",
-        action="store_true",
-        help="run the reference with uvicorn's default access log (default: off, the strict case)",
+        "--method",
+        choices=["wrk", "callgrind"],
+        default="wrk",
+        help="wrk: throughput; callgrind: instructions per request (repeatable on a busy machine)",
     )
+    parser.add_argument("--requests", type=int, default=2000, help="requests per callgrind run")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -157,8 +167,15 @@ def main() -> None:
         f"scenario {args.scenario}: {args.rounds} rounds x {args.seconds}s,"
         f" {args.connections} connections"
     )
-    print(f"reference: bare FastAPI, uvicorn access log {'on' if args.bare_access_log else 'off'}")
-    targets = [bare(8700, args.bare_access_log), ours(8701, SCENARIOS[args.scenario])]
+    targets = [bare(8700), bare(8701, access_log=True), ours(8702, SCENARIOS[args.scenario])]
+    if args.method == "callgrind":
+        counts = {t.name: instructions_per_request(t, 8710, args.requests, start) for t in targets}
+        for name, count in counts.items():
+            print(f"{name:>8}: {count:10.0f} instructions/request")
+        for name, count in counts.items():
+            if name.startswith("bare"):
+                print(f"ratio {name} / ours (instructions): {count / counts['ours']:.3f}")
+        return
     report(measure(targets, args.rounds, args.seconds, args.connections))
 
 

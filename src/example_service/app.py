@@ -11,6 +11,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi._body_limit import AppBodyLimitMiddleware
+from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
@@ -38,7 +40,9 @@ class ServiceApp(FastAPI):
     Starlette puts ServerErrorMiddleware outside all user middleware, so a 500 it renders never
     passes back through them and loses their headers. We drop it and wrap the stack from outside:
     the edge (request id, timing, access log, error boundary) -> FastAPI's stack -> user
-    middleware.
+    middleware. FastAPI's exception-telemetry and app-wide body-limit wrappers are dropped too:
+    the edge records errors and the input guard limits bodies, and each wrapper is a coroutine
+    frame on every request.
     """
 
     outer: Callable[[ASGIApp], ASGIApp] | None = None
@@ -46,6 +50,10 @@ class ServiceApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if isinstance(stack, ServerErrorMiddleware):
+            stack = stack.app
+        if isinstance(stack, ExceptionTelemetryMiddleware):
+            stack = stack.app
+        if isinstance(stack, AppBodyLimitMiddleware) and self.max_body_size is None:
             stack = stack.app
         return self.outer(stack) if self.outer is not None else stack
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 
@@ -50,3 +52,14 @@ async def test_request_id_in_every_log_line(client: httpx.AsyncClient, logs: Log
     lines = [line for line in logs.lines() if line.get("logger") != "httpx"]
     assert {line["event"] for line in lines} >= {"http.error", "http.request"}
     assert all(line["request_id"] == "trace-me" for line in lines)
+
+
+def test_forked_child_draws_a_new_prefix() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child process
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    assert child[:16] != new_request_id()[:16]

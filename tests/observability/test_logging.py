@@ -10,8 +10,10 @@ import structlog
 from asgi_lifespan import LifespanManager
 
 from example_service.app import create_app
+from example_service.observability.access import AccessLogWriter
+from example_service.observability.context import request_id_var
 from example_service.observability.logging import configure_logging, get_logger, mask_email
-from example_service.settings import LogSettings
+from example_service.settings import DatabaseSettings, LogSettings
 from tests.conftest import LogCapture, SettingsFactory
 from tests.errors.conftest import add_failing_routes
 
@@ -128,8 +130,6 @@ def _reset_structlog() -> None:
 async def test_database_echo_routes_sql_through_the_pipeline(
     make_settings: SettingsFactory, logs: LogCapture, tmp_path: object
 ) -> None:
-    from example_service.settings import DatabaseSettings
-
     settings = make_settings(
         database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/echo.db", echo=True)
     )
@@ -140,3 +140,20 @@ async def test_database_echo_routes_sql_through_the_pipeline(
             await client.get("/api/v1/health/ready")
     sql = [line for line in logs.lines() if str(line.get("logger", "")).startswith("sqlalchemy")]
     assert any("SELECT 1" in line["event"] for line in sql)
+
+
+def test_access_line_escapes_every_value() -> None:
+    stream = io.BytesIO()
+    writer = AccessLogWriter(configure_logging(LogSettings(), stream))
+    token = request_id_var.set("rid-1")
+    try:
+        writer.write('GE"T', '/a/"{x}"\\', 201, 1.23456, None)
+    finally:
+        request_id_var.reset(token)
+    line = orjson.loads(stream.getvalue())
+    assert line["method"] == 'GE"T'
+    assert line["route"] == '/a/"{x}"\\'
+    assert line["duration_ms"] == 1.235
+    assert line["client"] is None
+    assert line["request_id"] == "rid-1"
+    assert line["status"] == 201

@@ -83,7 +83,7 @@ class EdgeMiddleware:
                     method,
                     route,
                     final_status,
-                    round(duration * 1000.0, 3),
+                    int(duration * 1_000_000.0) / 1000.0,  # ms to 3 decimals; round() is slower
                     client[0] if client else None,
                 )
             request_id_var.reset(token)

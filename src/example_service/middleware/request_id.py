@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import random
+import itertools
+import os
 import re
 
 HEADER = b"x-request-id"
@@ -10,9 +11,21 @@ MAX_LENGTH = 64
 # Letters, digits and a few separators: enough for UUIDs, ULIDs and trace ids, nothing that could
 # split a log line or a header.
 _SAFE = re.compile(rb"[A-Za-z0-9._:\-]{1,%d}" % MAX_LENGTH)
-# Request ids need uniqueness, not secrecy: a per-process generator seeded from the OS costs
-# ~0.3 us where os.urandom (a syscall) cost ~3 us per request under load (measured).
-_random = random.Random()  # noqa: S311 - not used for anything secret
+# Request ids need uniqueness, not secrecy: 64 random bits drawn once per process, then a
+# counter. Formatting two ints costs a fraction of os.urandom per request (a syscall, ~3 us under
+# load, measured).
+_PREFIX = os.urandom(8).hex()
+_counter = itertools.count(1)
+
+
+def _reseed() -> None:
+    # Forked workers (gunicorn --preload) must not share the parent's prefix.
+    global _PREFIX, _counter  # noqa: PLW0603 - process-wide generator state, reset on fork
+    _PREFIX = os.urandom(8).hex()
+    _counter = itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_reseed)
 
 
 def accept_request_id(value: bytes) -> str | None:
@@ -20,7 +33,7 @@ def accept_request_id(value: bytes) -> str | None:
 
 
 def new_request_id() -> str:
-    return f"{_random.getrandbits(128):032x}"
+    return f"{_PREFIX}{next(_counter):016x}"
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
