@@ -19,8 +19,10 @@ $(CURDIR)/.tools/bin/uv:
 
 install: .venv/.synced
 
-## Serve on http://127.0.0.1:8000 on the embedded default (SQLite under ./var/, in-process backends).
+## Migrate, then serve on http://127.0.0.1:8000 on the embedded default (SQLite under ./var/,
+## in-process backends).
 run: install
+	$(RUN) example-service db upgrade
 	$(RUN) example-service serve --host 127.0.0.1 --port 8000
 
 ## The whole suite, with coverage of src/ (>= 90 %).
