@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from example_service.cli import config_cmd, db_cmd, health_cmd, serve_cmd
+from example_service.cli import config_cmd, db_cmd, health_cmd, serve_cmd, users_cmd
 
 
 def build_cli() -> typer.Typer:
@@ -18,6 +18,7 @@ def build_cli() -> typer.Typer:
     health_cmd.register(cli)
     cli.add_typer(config_cmd.build(), name="config")
     cli.add_typer(db_cmd.build(), name="db")
+    cli.add_typer(users_cmd.build(), name="users")
     return cli
 
 

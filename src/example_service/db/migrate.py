@@ -5,6 +5,7 @@ The scripts live in `migrations/` at the repository root (or beside the package 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -23,7 +24,8 @@ def script_location() -> Path:
 
 def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
     """A config for `database_url` (None: DATABASE_URL through Settings), or an open connection."""
-    config = Config()
+    # stdout looked up now: Alembic's default is bound when alembic is imported.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(script_location()))
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     if database_url is not None:
