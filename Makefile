@@ -30,8 +30,8 @@ test: install
 	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: install
-	$(RUN) ruff check src tests bench
-	$(RUN) ruff format --check src tests bench
+	$(RUN) ruff check src tests bench scripts
+	$(RUN) ruff format --check src tests bench scripts
 
 typecheck: install
 	$(RUN) mypy
@@ -40,8 +40,8 @@ typecheck: install
 check: lint typecheck test
 
 format: install
-	$(RUN) ruff format src tests bench
-	$(RUN) ruff check --fix src tests bench
+	$(RUN) ruff format src tests bench scripts
+	$(RUN) ruff check --fix src tests bench scripts
 
 ## Load benchmark against bare FastAPI (needs wrk: apt-get install wrk). ARGS="--rounds 5"
 bench: install
