@@ -84,3 +84,30 @@ def test_decode_checks_type_and_claims() -> None:
     expiring = Tokens(security_settings(), clock=lambda: datetime.now(UTC) - timedelta(days=8))
     with pytest.raises(InvalidTokenError):
         tokens.decode(expiring.issue("refresh", user, 0, sid).token, "refresh")
+
+
+def test_verified_access_tokens_are_remembered_until_they_expire() -> None:
+    now = [datetime.now(UTC)]
+    tokens = Tokens(security_settings(), clock=lambda: now[0])
+    user, sid = uuid.uuid4(), uuid.uuid4()
+    access = tokens.issue("access", user, 0, sid).token
+    first = tokens.decode(access, "access")
+    assert tokens.decode(access, "access") is first  # the cached object: not decoded again
+    now[0] += timedelta(minutes=16)  # past the 15 minute lifetime
+    with pytest.raises(InvalidTokenError):
+        tokens.decode(access, "access")
+    # A refresh token is never served from the cache, even once seen as an access token.
+    refresh = tokens.issue("refresh", user, 0, sid).token
+    with pytest.raises(InvalidTokenError):
+        tokens.decode(refresh, "access")
+    with pytest.raises(InvalidTokenError):
+        tokens.decode(refresh, "access")
+
+
+def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("example_service.auth.tokens.ACCESS_CACHE_SIZE", 2)
+    tokens = Tokens(security_settings())
+    issued = [tokens.issue("access", uuid.uuid4(), 0, uuid.uuid4()).token for _ in range(3)]
+    for token in issued:
+        tokens.decode(token, "access")
+    assert list(tokens._verified) == issued[1:]
