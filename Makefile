@@ -19,8 +19,10 @@ $(CURDIR)/.tools/bin/uv:
 
 install: .venv/.synced
 
-## Serve on http://127.0.0.1:8000 on the embedded default (SQLite under ./var/, in-process backends).
+## Migrate, then serve on http://127.0.0.1:8000 on the embedded default (SQLite under ./var/,
+## in-process backends).
 run: install
+	$(RUN) example-service db upgrade
 	$(RUN) example-service serve --host 127.0.0.1 --port 8000
 
 ## The whole suite, with coverage of src/ (>= 90 %).
@@ -28,8 +30,8 @@ test: install
 	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: install
-	$(RUN) ruff check src tests bench
-	$(RUN) ruff format --check src tests bench
+	$(RUN) ruff check src tests bench scripts
+	$(RUN) ruff format --check src tests bench scripts
 
 typecheck: install
 	$(RUN) mypy
@@ -38,8 +40,8 @@ typecheck: install
 check: lint typecheck test
 
 format: install
-	$(RUN) ruff format src tests bench
-	$(RUN) ruff check --fix src tests bench
+	$(RUN) ruff format src tests bench scripts
+	$(RUN) ruff check --fix src tests bench scripts
 
 ## Load benchmark against bare FastAPI (needs wrk: apt-get install wrk). ARGS="--rounds 5"
 bench: install

@@ -20,7 +20,7 @@ from example_service.settings import (
     Settings,
 )
 
-pytest_plugins = ["tests.servers"]
+pytest_plugins = ["tests.servers", "tests.identity"]
 
 SettingsFactory = Callable[..., Settings]
 

@@ -150,6 +150,9 @@ class SecuritySettings(_Section):
     jwt_audience: str = "example-service"
     access_token_expire_minutes: int = Field(default=15, ge=1)
     refresh_token_expire_days: int = Field(default=7, ge=1)
+    # argon2id cost; the defaults follow the library (RFC 9106's second recommendation).
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024)
     max_request_size: int = Field(default=1_048_576, ge=1)
     enable_hsts: bool = True
     enable_csp: bool = True

@@ -1,10 +1,10 @@
-"""The `example-service` command line: serve, config, health (and more groups as they land)."""
+"""The `example-service` command line: serve, config, health, db (and more groups as they land)."""
 
 from __future__ import annotations
 
 import typer
 
-from example_service.cli import config_cmd, health_cmd, serve_cmd
+from example_service.cli import config_cmd, db_cmd, health_cmd, serve_cmd, users_cmd
 
 
 def build_cli() -> typer.Typer:
@@ -17,6 +17,8 @@ def build_cli() -> typer.Typer:
     serve_cmd.register(cli)
     health_cmd.register(cli)
     cli.add_typer(config_cmd.build(), name="config")
+    cli.add_typer(db_cmd.build(), name="db")
+    cli.add_typer(users_cmd.build(), name="users")
     return cli
 
 

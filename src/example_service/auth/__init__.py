@@ -1,0 +1,1 @@
+"""Authentication (passwords, JWT access/refresh tokens, API keys) and authorization (RBAC)."""

@@ -1,0 +1,76 @@
+"""SQL of authentication: the one query that resolves a credential to a user, and sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from example_service.api_keys.models import ApiKey
+from example_service.auth.models import AuthSession
+from example_service.users.models import User
+
+
+@cache
+def _user_with_session() -> Select[User, uuid.UUID, datetime | None]:
+    # Built once: constructing a Select costs more than the token check itself.
+    return (
+        select(User, AuthSession.id, AuthSession.revoked_at)
+        .outerjoin(
+            AuthSession,
+            and_(AuthSession.id == bindparam("sid"), AuthSession.user_id == User.id),
+        )
+        .where(User.id == bindparam("uid"))
+    )
+
+
+@cache
+def _user_with_key() -> Select[User, str]:
+    return (
+        select(User, ApiKey.key_hash)
+        .join(ApiKey, ApiKey.user_id == User.id)
+        .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+    )
+
+
+async def user_for_token(
+    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
+) -> tuple[User, bool] | None:
+    """The user and whether the token's session is still open, in one round trip."""
+    row = (await session.execute(_user_with_session(), {"uid": user_id, "sid": session_id})).first()
+    if row is None:
+        return None
+    user, found_session, revoked_at = row
+    return user, found_session is not None and revoked_at is None
+
+
+async def user_for_key(session: AsyncSession, key_hash: str) -> tuple[User, str] | None:
+    row = (await session.execute(_user_with_key(), {"key_hash": key_hash})).first()
+    return None if row is None else (row[0], row[1])
+
+
+class SessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, auth_session: AuthSession) -> None:
+        self.session.add(auth_session)
+
+    async def get_for_update(self, session_id: uuid.UUID) -> AuthSession | None:
+        # FOR UPDATE on PostgreSQL: two refreshes of one token serialize, the second sees the
+        # rotated jti and counts as reuse. SQLite ignores it (its writes are serialized anyway).
+        result = await self.session.execute(
+            select(AuthSession).where(AuthSession.id == session_id).with_for_update()
+        )
+        return result.scalar_one_or_none()
+
+    async def get(self, session_id: uuid.UUID) -> AuthSession | None:
+        return await self.session.get(AuthSession, session_id)
+
+    async def revoke(self, auth_session: AuthSession, now: datetime) -> None:
+        if auth_session.revoked_at is None:
+            auth_session.revoked_at = now
+        await self.session.flush()

@@ -1,0 +1,108 @@
+"""Fixtures for the identity tests: a migrated database on SQLite and on PostgreSQL, an app on
+it, and a small client that registers and logs in users."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from example_service.app import create_app
+from example_service.db.migrate import alembic_config, upgrade
+from example_service.settings import DatabaseSettings, SecuritySettings, Settings
+from example_service.users.models import User
+
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/identity.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def migrated_url(db_url: str) -> str:
+    upgrade(alembic_config(db_url))
+    return db_url
+
+
+def security_settings(**overrides: Any) -> SecuritySettings:
+    # Cheap argon2 parameters keep the suite fast; the hash is argon2id all the same.
+    values: dict[str, Any] = {
+        "jwt_secret": JWT_SECRET,
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 1024,
+        **overrides,
+    }
+    return SecuritySettings(**values)
+
+
+@pytest.fixture
+def identity_settings(make_settings: Callable[..., Settings], migrated_url: str) -> Settings:
+    return make_settings(database=DatabaseSettings(url=migrated_url), security=security_settings())
+
+
+@pytest.fixture
+def identity_app(identity_settings: Settings) -> FastAPI:
+    return create_app(identity_settings)
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    password: str
+    access: str
+    refresh: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+class Api:
+    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
+        self.client = client
+        self.app = app
+
+    async def register(self, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
+        body = {"email": email, "password": password, "full_name": "Test User", **extra}
+        return await self.client.post("/api/v1/users", json=body)
+
+    async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        return await self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        )
+
+    async def account(self, email: str, *, admin: bool = False) -> Account:
+        created = await self.register(email)
+        assert created.status_code == 201, created.text
+        if admin:
+            await self.promote(email)
+        tokens = (await self.login(email)).json()
+        return Account(
+            created.json()["id"], email, PASSWORD, tokens["access_token"], tokens["refresh_token"]
+        )
+
+    async def promote(self, email: str) -> None:
+        async with self.app.state.session_factory() as session:
+            await session.execute(update(User).where(User.email == email).values(role="admin"))
+            await session.commit()
+
+
+@pytest.fixture
+async def api(identity_app: FastAPI) -> AsyncIterator[Api]:
+    async with LifespanManager(identity_app) as manager:
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield Api(c, identity_app)
