@@ -15,6 +15,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
 from example_service.db.engine import create_engine, create_session_factory
+from example_service.docs.pages import docs_policies
 from example_service.errors.handlers import register_exception_handlers
 from example_service.errors.openapi import install_openapi
 from example_service.errors.problem import ProblemRenderer, problem_responses
@@ -24,6 +25,7 @@ from example_service.health.schemas import Status
 from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
 from example_service.middleware.edge import EdgeMiddleware
+from example_service.middleware.security_headers import SecurityHeaders
 from example_service.observability import metrics
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
 from example_service.observability.logging import configure_logging, get_logger
@@ -51,10 +53,19 @@ class ServiceApp(FastAPI):
 
 
 def _outer_layers(
-    renderer: ProblemRenderer, telemetry: Telemetry, access_log: AccessLog | None
+    renderer: ProblemRenderer,
+    telemetry: Telemetry,
+    access_log: AccessLog | None,
+    security: SecurityHeaders,
 ) -> Callable[[ASGIApp], ASGIApp]:
     def wrap(app: ASGIApp) -> ASGIApp:
-        return EdgeMiddleware(app, renderer=renderer, telemetry=telemetry, access_log=access_log)
+        return EdgeMiddleware(
+            app,
+            renderer=renderer,
+            telemetry=telemetry,
+            access_log=access_log,
+            security=security,
+        )
 
     return wrap
 
@@ -134,5 +145,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.log.format == "json"
             else StructlogAccessLog(get_logger("example_service.access"))
         )
-    app.outer = _outer_layers(renderer, telemetry, access_log)
+    security = SecurityHeaders(settings.security, docs_policies() if docs else None)
+    app.outer = _outer_layers(renderer, telemetry, access_log, security)
     return app
