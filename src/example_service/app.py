@@ -25,6 +25,7 @@ from example_service.health.schemas import Status
 from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
 from example_service.middleware.edge import EdgeMiddleware
+from example_service.middleware.input_guard import InputGuard
 from example_service.middleware.security_headers import SecurityHeaders
 from example_service.observability import metrics
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
@@ -107,6 +108,18 @@ def _api_routers() -> list[APIRouter]:
     return [meta.router, health.router]
 
 
+def _install_protection(app: FastAPI, settings: Settings) -> None:
+    """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
+
+    Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> input guard
+    -> (rate limit, keyed on `scope["client"]`) -> routing. Proxy headers run first so that every
+    layer after them, the rate limiter above all, sees the real client; a rate limiter is added
+    before the layers below so it sits inside them. Layers whose settings are at their defaults
+    (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
+    """
+    app.add_middleware(InputGuard, security=settings.security)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
     settings.check()
@@ -137,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.telemetry.mode == "prometheus":
         app.include_router(metrics.router)
     install_openapi(app, settings.app.error_format)
+    _install_protection(app, settings)
 
     access_log: AccessLog | None = None
     if settings.log.access_log and settings.log.level in ("DEBUG", "INFO"):
