@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
@@ -26,7 +27,9 @@ from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
 from example_service.middleware.edge import EdgeMiddleware
 from example_service.middleware.input_guard import InputGuard
+from example_service.middleware.proxy_headers import ProxyHeadersMiddleware
 from example_service.middleware.security_headers import SecurityHeaders
+from example_service.middleware.trusted_host import TrustedHostMiddleware
 from example_service.observability import metrics
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
 from example_service.observability.logging import configure_logging, get_logger
@@ -108,6 +111,18 @@ def _api_routers() -> list[APIRouter]:
     return [meta.router, health.router]
 
 
+# Response headers a browser script on an allowed origin may read.
+CORS_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+]
+
+
 def _install_protection(app: FastAPI, settings: Settings) -> None:
     """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
 
@@ -118,6 +133,24 @@ def _install_protection(app: FastAPI, settings: Settings) -> None:
     (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
     """
     app.add_middleware(InputGuard, security=settings.security)
+    origins = settings.app.cors_allow_origins
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            # A wildcard origin with credentials would let any site act as the user.
+            allow_credentials=settings.app.cors_allow_credentials and "*" not in origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-API-Key"],
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
+    if "*" not in settings.app.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.app.allowed_hosts)
+    if settings.security.trusted_proxies:
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_proxies=settings.security.trusted_proxies
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
