@@ -16,7 +16,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
 from example_service.db.engine import create_engine, create_session_factory
-from example_service.docs.pages import docs_policies
+from example_service.docs.pages import docs_policies, install_docs
 from example_service.errors.handlers import register_exception_handlers
 from example_service.errors.openapi import install_openapi
 from example_service.errors.problem import ProblemRenderer, problem_responses
@@ -36,6 +36,8 @@ from example_service.observability.logging import configure_logging, get_logger
 from example_service.observability.telemetry import Telemetry, build_telemetry
 from example_service.routing import include_flat
 from example_service.settings import Settings
+
+OPENAPI_URL = "/openapi.json"
 
 
 class ServiceApp(FastAPI):
@@ -166,9 +168,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=settings.app.version,
         debug=False,  # debug tracebacks never reach clients; APP_DEBUG only affects logging
         lifespan=_lifespan(settings),
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        # FastAPI's own docs pages load their assets from a CDN and run inline script: ours
+        # (docs/pages.py) are served from this origin under a strict CSP.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if docs else None,
     )
     app.state.settings = settings
     app.state.telemetry = telemetry
@@ -183,6 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.telemetry.mode == "prometheus":
         app.include_router(metrics.router)
     install_openapi(app, settings.app.error_format)
+    if docs:
+        install_docs(app, OPENAPI_URL)
     _install_protection(app, settings)
 
     access_log: AccessLog | None = None
