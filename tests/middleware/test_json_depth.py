@@ -45,6 +45,7 @@ def test_matches_the_real_depth_however_the_body_is_split(
         (b'["\\\\", [[1]]]', True),  # an escaped backslash does not escape the closing quote
         (b'["\\"[[[[", 1]', False),  # an escaped quote keeps the string open
         (b'"[[[[[[[["', False),
+        (b'{"\\"": [[[]]]}', True),  # found by hypothesis: an empty chunk after a backslash
     ],
 )
 def test_strings_and_escapes(body: bytes, deep: bool) -> None:

@@ -28,6 +28,8 @@ class DepthScanner:
         self.escaped = False  # the previous chunk ended inside a string on a backslash
 
     def feed(self, chunk: bytes) -> bool:
+        if not chunk:
+            return False  # an empty message must not drop a pending escape
         depth, in_string, limit = self.depth, self.in_string, self.limit
         # A backslash escapes the byte after it; a match there is skipped.
         skip = 0 if self.escaped else -1
