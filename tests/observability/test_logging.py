@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from example_service.app import create_app
 from example_service.observability.logging import configure_logging, get_logger, mask_email
-from example_service.settings import LogSettings
+from example_service.settings import DatabaseSettings, LogSettings
 from tests.conftest import LogCapture, SettingsFactory
 from tests.errors.conftest import add_failing_routes
 
@@ -128,8 +128,6 @@ def _reset_structlog() -> None:
 async def test_database_echo_routes_sql_through_the_pipeline(
     make_settings: SettingsFactory, logs: LogCapture, tmp_path: object
 ) -> None:
-    from example_service.settings import DatabaseSettings
-
     settings = make_settings(
         database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/echo.db", echo=True)
     )
