@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from starlette.types import Message, Receive, Scope, Send
 
 from example_service.app import create_app
-from example_service.errors import BadRequestError
+from example_service.errors import BadRequestError, PayloadTooLargeError
 from example_service.middleware.input_guard import InputGuard
 from example_service.settings import SecuritySettings, Settings
 from tests.conftest import SettingsFactory
@@ -144,6 +144,36 @@ async def test_other_content_types_are_415(
 
 async def test_empty_post_needs_no_content_type(client: httpx.AsyncClient) -> None:
     assert (await client.post("/raw")).json() == {"received": 0}
+    # `curl -X POST` sends neither Content-Length nor a type: HTTP/1.1 says no body.
+    request = client.build_request("POST", "/raw")
+    del request.headers["content-length"]
+    assert (await client.send(request)).json() == {"received": 0}
+
+
+async def test_http2_body_without_length_is_still_counted(client: httpx.AsyncClient) -> None:
+    received: list[Message] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        received.append(await receive())
+
+    guard = InputGuard(inner, security=SecuritySettings(max_request_size=10))
+    scope = {
+        "type": "http",
+        "http_version": "2",
+        "method": "POST",
+        "path": "/x",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"[" + b"1," * 20 + b"1]"}
+
+    async def send(message: Message) -> None:
+        raise AssertionError("the app's response is replaced by the 413")
+
+    with pytest.raises(PayloadTooLargeError):
+        await guard(scope, receive, send)
 
 
 @pytest.mark.parametrize(

@@ -109,19 +109,26 @@ class InputGuard:
             elif name == b"transfer-encoding":
                 chunked = True
 
-        method = scope["method"]
-        if not chunked and (length == b"0" or (length is None and method not in _TYPED_METHODS)):
+        # HTTP/1 frames a request body only with Content-Length or Transfer-Encoding; HTTP/2 and
+        # 3 may stream one without either, so there it is always counted.
+        if not chunked and (
+            length == b"0" or (length is None and scope.get("http_version", "1.1") < "2")
+        ):
             await self.app(scope, receive, send)  # no body
             return
-        await self._with_body(scope, receive, send, length, content_type)
+        await self._with_body(
+            scope, receive, send, length=length, content_type=content_type, chunked=chunked
+        )
 
     async def _with_body(
         self,
         scope: Scope,
         receive: Receive,
         send: Send,
+        *,
         length: bytes | None,
         content_type: bytes | None,
+        chunked: bool,
     ) -> None:
         limit = self.limit_for(scope["path"])
         if length is not None:
@@ -130,7 +137,13 @@ class InputGuard:
             if int(length) > limit:
                 raise PayloadTooLargeError(f"The request body exceeds {limit} bytes.")
         media_type = media_type_of(content_type) if content_type is not None else b""
-        if scope["method"] in _TYPED_METHODS and not self.media_types.accepts(media_type):
+        # Without a declared length (HTTP/2) the body may be empty: only a named type is checked.
+        declared = length is not None or chunked or content_type is not None
+        if (
+            declared
+            and scope["method"] in _TYPED_METHODS
+            and not self.media_types.accepts(media_type)
+        ):
             raise UnsupportedMediaTypeError(
                 f"Content type {media_type.decode('latin-1') or '(none)'!r} is not accepted."
             )
