@@ -11,7 +11,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
@@ -25,6 +24,7 @@ from example_service.health.probes import database_check
 from example_service.health.schemas import Status
 from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
+from example_service.middleware.cors import ProblemCORSMiddleware
 from example_service.middleware.edge import EdgeMiddleware
 from example_service.middleware.input_guard import InputGuard
 from example_service.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -125,7 +125,7 @@ CORS_EXPOSED_HEADERS = [
 ]
 
 
-def _install_protection(app: FastAPI, settings: Settings) -> None:
+def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRenderer) -> None:
     """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
 
     Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> input guard
@@ -134,11 +134,12 @@ def _install_protection(app: FastAPI, settings: Settings) -> None:
     before the layers below so it sits inside them. Layers whose settings are at their defaults
     (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
     """
-    app.add_middleware(InputGuard, security=settings.security)
+    app.add_middleware(InputGuard, security=settings.security, renderer=renderer)
     origins = settings.app.cors_allow_origins
     if origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
+            renderer=renderer,
             allow_origins=origins,
             # A wildcard origin with credentials would let any site act as the user.
             allow_credentials=settings.app.cors_allow_credentials and "*" not in origins,
@@ -189,7 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, settings.app.error_format)
     if docs:
         install_docs(app, OPENAPI_URL)
-    _install_protection(app, settings)
+    _install_protection(app, settings, renderer)
 
     access_log: AccessLog | None = None
     if settings.log.access_log and settings.log.level in ("DEBUG", "INFO"):

@@ -176,6 +176,36 @@ async def test_cors_for_an_allowed_origin(cors_app: FastAPI) -> None:
         assert "access-control-allow-origin" not in other.headers
 
 
+async def test_rejections_below_cors_carry_cors_headers(cors_app: FastAPI) -> None:
+    async for c in _client(cors_app):
+        response = await c.post(
+            "/whoami",
+            content=b"x" * 2_000_000,
+            headers={"origin": "https://app.example.com", "content-type": "application/json"},
+        )
+        assert response.status_code == 413
+        assert response.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert response.json()["code"] == "payload_too_large"
+
+
+async def test_refused_preflight_is_a_problem(cors_app: FastAPI) -> None:
+    async for c in _client(cors_app):
+        response = await c.options(
+            "/whoami",
+            headers={
+                "origin": "https://evil.example",
+                "access-control-request-method": "POST",
+            },
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert body["code"] == "bad_request"
+        assert body["detail"] == "Disallowed CORS origin"
+        assert body["instance"] == "/whoami"
+        assert response.headers["x-request-id"] == body["request_id"]
+
+
 async def test_wildcard_origin_never_with_credentials(make_settings: SettingsFactory) -> None:
     app_settings = AppSettings(
         environment="test", cors_allow_origins=["*"], cors_allow_credentials=True

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from starlette.types import Message, Receive, Scope, Send
 
 from example_service.app import create_app
-from example_service.errors import BadRequestError, PayloadTooLargeError
+from example_service.errors.problem import ProblemRenderer
 from example_service.middleware.input_guard import InputGuard
 from example_service.settings import SecuritySettings, Settings
 from tests.conftest import SettingsFactory
@@ -150,13 +150,14 @@ async def test_empty_post_needs_no_content_type(client: httpx.AsyncClient) -> No
     assert (await client.send(request)).json() == {"received": 0}
 
 
-async def test_http2_body_without_length_is_still_counted(client: httpx.AsyncClient) -> None:
-    received: list[Message] = []
-
+async def test_http2_body_without_length_is_still_counted() -> None:
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
-        received.append(await receive())
+        await receive()  # raises: the app renders nothing
+        raise AssertionError("not reached")
 
-    guard = InputGuard(inner, security=SecuritySettings(max_request_size=10))
+    guard = InputGuard(
+        inner, security=SecuritySettings(max_request_size=10), renderer=ProblemRenderer()
+    )
     scope = {
         "type": "http",
         "http_version": "2",
@@ -165,15 +166,8 @@ async def test_http2_body_without_length_is_still_counted(client: httpx.AsyncCli
         "query_string": b"",
         "headers": [(b"content-type", b"application/json")],
     }
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"[" + b"1," * 20 + b"1]"}
-
-    async def send(message: Message) -> None:
-        raise AssertionError("the app's response is replaced by the 413")
-
-    with pytest.raises(PayloadTooLargeError):
-        await guard(scope, receive, send)
+    start, _ = await call_guard(guard, scope, b"[" + b"1," * 20 + b"1]")
+    assert start["status"] == 413
 
 
 @pytest.mark.parametrize(
@@ -184,12 +178,25 @@ async def test_nul_in_url_is_400(client: httpx.AsyncClient, url: str) -> None:
     assert "NUL" in str(problem(response, 400, "bad_request")["detail"])
 
 
+async def call_guard(guard: InputGuard, scope: Scope, body: bytes = b"") -> list[Message]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await guard(scope, receive, send)
+    return sent
+
+
 async def test_raw_nul_in_query_is_400() -> None:
     # HTTP clients refuse to send a raw NUL; a server may still pass one through.
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
         raise AssertionError("not reached")
 
-    guard = InputGuard(inner, security=SecuritySettings())
+    guard = InputGuard(inner, security=SecuritySettings(), renderer=ProblemRenderer())
     scope = {
         "type": "http",
         "method": "GET",
@@ -197,15 +204,9 @@ async def test_raw_nul_in_query_is_400() -> None:
         "query_string": b"q=a\x00b",
         "headers": [],
     }
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b""}
-
-    async def send(message: Message) -> None:
-        raise AssertionError("not reached")
-
-    with pytest.raises(BadRequestError, match="NUL"):
-        await guard(scope, receive, send)
+    start, body = await call_guard(guard, scope)
+    assert start["status"] == 400
+    assert b"NUL" in body["body"]
 
 
 def nested(depth: int) -> bytes:

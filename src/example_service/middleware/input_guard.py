@@ -1,8 +1,9 @@
 """Input limits at the transport: URL bytes, header count and size, body size, type and depth.
 
-One pure-ASGI layer added with `app.add_middleware`, inside the edge, so every rejection it raises
-leaves through the error contract. A request without a body (the common GET) costs a scan of the
-URL for NUL and one pass over its headers.
+One pure-ASGI layer added with `app.add_middleware`, innermost of the protective layers. Its
+rejections are rendered here by the error contract's renderer (not raised to the edge) so that
+they pass back through CORS: a browser then sees the 413, not a CORS failure. A request without
+a body (the common GET) costs a scan of the URL for NUL and one pass over its headers.
 
 The body limit holds while the body streams: an honest Content-Length over the limit is refused
 before the app runs; a body without one (chunked) is counted in the wrapped `receive` and cut at
@@ -20,6 +21,8 @@ from example_service.errors import (
     RequestHeaderFieldsTooLargeError,
     UnsupportedMediaTypeError,
 )
+from example_service.errors.boundary import send_problem
+from example_service.errors.problem import ProblemRenderer
 from example_service.middleware.json_depth import DepthScanner, too_deep
 from example_service.settings import SecuritySettings
 
@@ -61,8 +64,11 @@ def is_json(media_type: bytes) -> bool:
 
 
 class InputGuard:
-    def __init__(self, app: ASGIApp, *, security: SecuritySettings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, security: SecuritySettings, renderer: ProblemRenderer
+    ) -> None:
         self.app = app
+        self.renderer = renderer
         self.default_limit = security.max_request_size
         # Longest prefix first: the first match is the most specific.
         self.prefix_limits = sorted(
@@ -83,6 +89,18 @@ class InputGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        try:
+            reader = self.inspect(scope)
+        except AppError as exc:
+            await send_problem(self.renderer, exc, scope, receive, send)
+            return
+        if reader is None:
+            await self.app(scope, receive, send)
+        else:
+            await reader(scope, receive, send)
+
+    def inspect(self, scope: Scope) -> _BodyReader | None:
+        """Raise for a request refused on its URL and headers; a reader when it has a body."""
         query = scope["query_string"]
         # The path arrives percent-decoded, so "\x00" also catches %00 there.
         if "\x00" in scope["path"] or b"\x00" in query or b"%00" in query:
@@ -114,22 +132,8 @@ class InputGuard:
         if not chunked and (
             length == b"0" or (length is None and scope.get("http_version", "1.1") < "2")
         ):
-            await self.app(scope, receive, send)  # no body
-            return
-        await self._with_body(
-            scope, receive, send, length=length, content_type=content_type, chunked=chunked
-        )
+            return None
 
-    async def _with_body(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        *,
-        length: bytes | None,
-        content_type: bytes | None,
-        chunked: bool,
-    ) -> None:
         limit = self.limit_for(scope["path"])
         if length is not None:
             if not length.isdigit():
@@ -147,7 +151,7 @@ class InputGuard:
             raise UnsupportedMediaTypeError(
                 f"Content type {media_type.decode('latin-1') or '(none)'!r} is not accepted."
             )
-        await _BodyReader(self, limit, is_json(media_type))(scope, receive, send)
+        return _BodyReader(self, limit, is_json(media_type))
 
 
 class _BodyReader:
@@ -155,6 +159,7 @@ class _BodyReader:
 
     def __init__(self, guard: InputGuard, limit: int, json_body: bool) -> None:
         self.app = guard.app
+        self.renderer = guard.renderer
         self.limit = limit
         self.max_depth = guard.max_json_depth
         self.scanner: DepthScanner | None = None
@@ -176,9 +181,13 @@ class _BodyReader:
             self.started = True
             await send(message)
 
-        await self.app(scope, guarded_receive, guarded_send)
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        except AppError as exc:
+            if exc is not self.error or self.started:
+                raise
         if self.error is not None and not self.started:
-            raise self.error
+            await send_problem(self.renderer, self.error, scope, receive, send)
 
     def check(self, chunk: bytes, more_body: bool) -> None:
         self.received += len(chunk)
