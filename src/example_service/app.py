@@ -129,10 +129,10 @@ def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRende
     """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
 
     Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> input guard
-    -> (rate limit, keyed on `scope["client"]`) -> routing. Proxy headers run first so that every
-    layer after them, the rate limiter above all, sees the real client; a rate limiter is added
-    before the layers below so it sits inside them. Layers whose settings are at their defaults
-    (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
+    -> rate limit -> routing. The proxy layer must stay outside the rate limiter, which keys on
+    `scope["client"]`: add the limiter with `app.add_middleware` before this function runs (it
+    then sits inside every layer here), never after it. Layers whose settings are at their
+    defaults (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
     """
     app.add_middleware(InputGuard, security=settings.security, renderer=renderer)
     origins = settings.app.cors_allow_origins
