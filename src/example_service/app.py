@@ -21,6 +21,7 @@ from example_service.auth import router as auth
 from example_service.auth.passwords import Passwords
 from example_service.auth.tokens import Tokens
 from example_service.db.engine import create_engine, create_session_factory
+from example_service.docs.pages import docs_policies, install_docs
 from example_service.errors.handlers import register_exception_handlers
 from example_service.errors.openapi import install_openapi
 from example_service.errors.problem import ProblemRenderer, problem_responses
@@ -29,7 +30,12 @@ from example_service.health.probes import database_check
 from example_service.health.schemas import Status
 from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
+from example_service.middleware.cors import ProblemCORSMiddleware
 from example_service.middleware.edge import EdgeMiddleware
+from example_service.middleware.input_guard import InputGuard
+from example_service.middleware.proxy_headers import ProxyHeadersMiddleware
+from example_service.middleware.security_headers import SecurityHeaders
+from example_service.middleware.trusted_host import TrustedHostMiddleware
 from example_service.observability import metrics
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
 from example_service.observability.logging import configure_logging, get_logger
@@ -37,6 +43,8 @@ from example_service.observability.telemetry import Telemetry, build_telemetry
 from example_service.routing import include_flat
 from example_service.settings import Settings
 from example_service.users import router as users
+
+OPENAPI_URL = "/openapi.json"
 
 
 class ServiceApp(FastAPI):
@@ -64,10 +72,19 @@ class ServiceApp(FastAPI):
 
 
 def _outer_layers(
-    renderer: ProblemRenderer, telemetry: Telemetry, access_log: AccessLog | None
+    renderer: ProblemRenderer,
+    telemetry: Telemetry,
+    access_log: AccessLog | None,
+    security: SecurityHeaders,
 ) -> Callable[[ASGIApp], ASGIApp]:
     def wrap(app: ASGIApp) -> ASGIApp:
-        return EdgeMiddleware(app, renderer=renderer, telemetry=telemetry, access_log=access_log)
+        return EdgeMiddleware(
+            app,
+            renderer=renderer,
+            telemetry=telemetry,
+            access_log=access_log,
+            security=security,
+        )
 
     return wrap
 
@@ -118,6 +135,49 @@ def _legacy_login_router() -> APIRouter:
     return router
 
 
+# Response headers a browser script on an allowed origin may read.
+CORS_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+]
+
+
+def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRenderer) -> None:
+    """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
+
+    Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> input guard
+    -> rate limit -> routing. The proxy layer must stay outside the rate limiter, which keys on
+    `scope["client"]`: add the limiter with `app.add_middleware` before this function runs (it
+    then sits inside every layer here), never after it. Layers whose settings are at their
+    defaults (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
+    """
+    app.add_middleware(InputGuard, security=settings.security, renderer=renderer)
+    origins = settings.app.cors_allow_origins
+    if origins:
+        app.add_middleware(
+            ProblemCORSMiddleware,
+            renderer=renderer,
+            allow_origins=origins,
+            # A wildcard origin with credentials would let any site act as the user.
+            allow_credentials=settings.app.cors_allow_credentials and "*" not in origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-API-Key"],
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
+    if "*" not in settings.app.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.app.allowed_hosts)
+    if settings.security.trusted_proxies:
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_proxies=settings.security.trusted_proxies
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
     settings.check()
@@ -131,9 +191,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=settings.app.version,
         debug=False,  # debug tracebacks never reach clients; APP_DEBUG only affects logging
         lifespan=_lifespan(settings),
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        # FastAPI's own docs pages load their assets from a CDN and run inline script: ours
+        # (docs/pages.py) are served from this origin under a strict CSP.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if docs else None,
     )
     app.state.settings = settings
     app.state.telemetry = telemetry
@@ -156,6 +218,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.telemetry.mode == "prometheus":
         app.include_router(metrics.router)
     install_openapi(app, settings.app.error_format)
+    if docs:
+        install_docs(app, OPENAPI_URL)
+    _install_protection(app, settings, renderer)
 
     access_log: AccessLog | None = None
     if settings.log.access_log and settings.log.level in ("DEBUG", "INFO"):
@@ -164,5 +229,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.log.format == "json"
             else StructlogAccessLog(get_logger("example_service.access"))
         )
-    app.outer = _outer_layers(renderer, telemetry, access_log)
+    security = SecurityHeaders(settings.security, docs_policies() if docs else None)
+    app.outer = _outer_layers(renderer, telemetry, access_log, security)
     return app

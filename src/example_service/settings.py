@@ -6,11 +6,12 @@ when the app factory or the CLI asks for it, and the object is passed down from 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "change-me-this-is-not-a-secret"  # noqa: S105 - a placeholder refused in production
@@ -154,11 +155,49 @@ class SecuritySettings(_Section):
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=1024)
     max_request_size: int = Field(default=1_048_576, ge=1)
+    body_limits: CsvList = Field(default_factory=list)  # "prefix=bytes", longest prefix wins
+    allowed_content_types: CsvList = Field(
+        default_factory=lambda: [
+            "application/json",
+            "application/*+json",
+            "multipart/form-data",
+            "application/x-www-form-urlencoded",
+        ]
+    )
+    max_json_depth: int = Field(default=64, ge=1)
+    max_header_count: int = Field(default=100, ge=1)
+    max_header_bytes: int = Field(default=8192, ge=64)
     enable_hsts: bool = True
+    hsts_max_age_seconds: int = Field(default=63_072_000, ge=0)
     enable_csp: bool = True
     csp_policy: str = "default-src 'none'; frame-ancestors 'none'"
     trusted_proxies: CsvList = Field(default_factory=list)
     health_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    @field_validator("body_limits")
+    @classmethod
+    def _check_body_limits(cls, value: list[str]) -> list[str]:
+        for item in value:
+            prefix, sep, size = item.partition("=")
+            if not sep or not prefix.startswith("/") or not size.strip().isdigit():
+                raise ValueError(f"body limit {item!r} is not '/prefix=bytes'")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def body_limit_map(self) -> dict[str, int]:
+        """Path prefix -> body size limit in bytes."""
+        out: dict[str, int] = {}
+        for item in self.body_limits:
+            prefix, _, size = item.partition("=")
+            out[prefix.strip()] = int(size)
+        return out
 
 
 class SettingsError(ValueError):

@@ -6,9 +6,10 @@ user middleware, so its 500s would miss their headers.
 
 from __future__ import annotations
 
-from starlette.types import Message
+from starlette.types import Message, Receive, Scope, Send
 
-from example_service.errors.handlers import log_problem
+from example_service.errors.exceptions import AppError
+from example_service.errors.handlers import log_problem, problem_response
 from example_service.errors.problem import ProblemRenderer
 from example_service.errors.translate import problem_for
 
@@ -22,3 +23,17 @@ def unhandled_response(
     body, headers = renderer.render(problem, path)
     start: Message = {"type": "http.response.start", "status": problem.status, "headers": headers}
     return start, {"type": "http.response.body", "body": body}
+
+
+async def send_problem(
+    renderer: ProblemRenderer, exc: AppError, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Answer with the problem for `exc` from inside a middleware.
+
+    For rejections made below CORS: raised, they would be rendered by the edge, outside CORS,
+    and a browser would see a CORS failure instead of the 413 or 415.
+    """
+    problem = problem_for(exc)
+    path = scope["path"]
+    log_problem(problem, exc, path)
+    await problem_response(renderer, problem, path)(scope, receive, send)

@@ -15,6 +15,7 @@ _CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "request_header_fields_too_large",
     500: "internal_error",
     503: "service_unavailable",
 }

@@ -87,6 +87,13 @@ class UnsupportedMediaTypeError(AppError):
     default_detail = "The request's content type is not accepted here."
 
 
+class RequestHeaderFieldsTooLargeError(AppError):
+    status = 431
+    code = "request_header_fields_too_large"
+    title = "Request Header Fields Too Large"
+    default_detail = "The request has too many headers or a header that is too large."
+
+
 class RateLimitError(AppError):
     status = 429
     code = "rate_limited"

@@ -1,10 +1,11 @@
 """The edge: the outermost layer, doing in one frame what would otherwise be four layers.
 
-Request id, timing (`X-Process-Time`), access log, telemetry and the error boundary all need to
-see every request and every response start. Each ASGI layer costs a coroutine frame per call and
-per `send`; measured under uvicorn, three separate layers cost ~3x what this one does. So the
-concerns stay in their own modules (request_id, access_log, errors.boundary, telemetry) and
-this class only sequences them around one send wrapper.
+Request id, timing (`X-Process-Time`), security headers, access log, telemetry and the error
+boundary all need to see every request and every response start. Each ASGI layer costs a
+coroutine frame per call and per `send`; measured under uvicorn, three separate layers cost ~3x
+what this one does. So the concerns stay in their own modules (request_id, security_headers,
+access_log, errors.boundary, telemetry) and this class only sequences them around one send
+wrapper. The security headers are added here so that the 500s the edge renders carry them too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from example_service.errors.problem import ProblemRenderer
 from example_service.middleware.access_log import AccessLog, route_template
 from example_service.middleware.request_id import HEADER as REQUEST_ID_HEADER
 from example_service.middleware.request_id import request_id_from
+from example_service.middleware.security_headers import (
+    Headers,
+    SecurityHeaders,
+    merge,
+    needs_merge,
+)
 from example_service.observability.context import request_id_var
 from example_service.observability.telemetry import Telemetry
 
@@ -32,8 +39,10 @@ class EdgeMiddleware:
         renderer: ProblemRenderer,
         telemetry: Telemetry,
         access_log: AccessLog | None,
+        security: SecurityHeaders | None = None,
     ) -> None:
         self.app = app
+        self.security = security
         self.renderer = renderer
         self.telemetry = telemetry
         self.access_log = access_log
@@ -53,8 +62,15 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 # A new list: the response's own header list may be shared between requests.
+                own = message.get("headers", ())
+                extra: Headers = []
+                if self.security is not None:
+                    extra = self.security.headers_for(scope)
+                    if needs_merge(own, self.security.names):
+                        own, extra = merge(own, extra), []
                 message["headers"] = [
-                    *message.get("headers", ()),
+                    *own,
+                    *extra,
                     (REQUEST_ID_HEADER, request_id.encode()),
                     (_PROCESS_TIME, b"%.3f" % ((perf_counter() - start) * 1000.0)),
                 ]

@@ -1,0 +1,1 @@
+"""API docs (Swagger UI and ReDoc) served by the app itself, under a strict CSP."""
