@@ -7,6 +7,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from example_service.auth.dependencies import authenticate
+from example_service.docs.pages import DOCS_PATH, REDOC_PATH, STATIC_PATH
 
 PUBLIC = {
     ("GET", "/health"),
@@ -18,6 +19,10 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/auth/login"),
     ("POST", "/api/v1/auth/refresh"),  # authenticated by the refresh token in the body
+    # API docs and their static assets: switched off in production unless APP_DOCS_ENABLED
+    ("GET", DOCS_PATH),
+    ("GET", REDOC_PATH),
+    ("GET", STATIC_PATH + "/{name}"),
 }
 
 
