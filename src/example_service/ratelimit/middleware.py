@@ -1,0 +1,51 @@
+"""The global policy for the API prefix, as one pure-ASGI layer.
+
+Per request on the default path: a prefix test, a key, one backend hit and five prebuilt-format
+headers appended to the response start. Health probes, metrics and docs are exempt. A refusal
+is raised as `RateLimitError` and rendered by the error contract with the same headers.
+A route with its own limit (see `dependencies`) marks the scope and its headers win.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from example_service.ratelimit.limiter import RateLimiter, rejection
+
+ROUTE_HEADERS_SET = "ratelimit.route_headers"
+
+_EXEMPT_EXACT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json")
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, api_prefix: str) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.prefix = api_prefix
+        self.exempt_exact = frozenset((*_EXEMPT_EXACT, f"{api_prefix}/health"))
+        self.exempt_prefixes = (f"{api_prefix}/health/", "/docs/", "/redoc/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not path.startswith(self.prefix)
+            or path in self.exempt_exact
+            or path.startswith(self.exempt_prefixes)
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        limiter = self.limiter
+        policy = limiter.default
+        decision = await limiter.backend.hit(limiter.key_for(scope), policy)
+        headers = limiter.headers(policy, decision)
+        if not decision.allowed:
+            raise rejection(decision, headers)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and ROUTE_HEADERS_SET not in scope:
+                message["headers"] = [*message.get("headers", ()), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
