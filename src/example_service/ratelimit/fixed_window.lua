@@ -18,5 +18,6 @@ if count + cost > cap then
 end
 count = count + cost
 redis.call('HSET', KEYS[1], 'i', idx, 'c', count)
-redis.call('PEXPIREAT', KEYS[1], reset)
+-- Relative expiry: the caller's clock need not match the server's.
+redis.call('PEXPIRE', KEYS[1], reset - now)
 return {1, cap, cap - count, math.ceil(reset / 1000), 0}
