@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 from example_service.redis.breaker import CircuitBreaker
 from example_service.redis.errors import BackendUnavailable
@@ -56,7 +57,10 @@ class RedisLayer:
 
     async def ping(self) -> None:
         """Readiness: a direct PING, bypassing the breaker so it reports the server's truth."""
-        await self.client.ping()
+        try:
+            await self.client.ping()
+        except (RedisError, OSError) as exc:
+            raise BackendUnavailable(f"redis: {type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
         await self.client.aclose()
