@@ -20,7 +20,7 @@ class BreakerState(StrEnum):
 
 class CircuitBreaker:
     __slots__ = (
-        "_clock",
+        "clock",
         "_failures",
         "_opened_at",
         "_probing",
@@ -37,7 +37,7 @@ class CircuitBreaker:
     ) -> None:
         self.failure_threshold = failure_threshold
         self.reset_seconds = reset_seconds
-        self._clock = clock
+        self.clock = clock
         self.state = BreakerState.CLOSED
         self._failures = 0
         self._opened_at = 0.0
@@ -48,7 +48,7 @@ class CircuitBreaker:
         if self.state is BreakerState.CLOSED:
             return True
         if self.state is BreakerState.OPEN:
-            if self._clock() - self._opened_at < self.reset_seconds:
+            if self.clock() - self._opened_at < self.reset_seconds:
                 return False
             self.state = BreakerState.HALF_OPEN
             self._probing = False
@@ -66,5 +66,5 @@ class CircuitBreaker:
         self._failures += 1
         if self.state is BreakerState.HALF_OPEN or self._failures >= self.failure_threshold:
             self.state = BreakerState.OPEN
-            self._opened_at = self._clock()
+            self._opened_at = self.clock()
             self._probing = False
