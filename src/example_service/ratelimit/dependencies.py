@@ -38,9 +38,9 @@ async def _enforce(
         key = f"{getattr(route, 'path', scope['path'])}|{key}"
     decision = await limiter.hit(key, policy)
     headers = limiter.headers(policy, decision)
+    scope[ROUTE_HEADERS_SET] = True
     if not decision.allowed:
         raise rejection(decision, headers)
-    scope[ROUTE_HEADERS_SET] = True
     for name, value in headers:
         response.headers[name.decode()] = value.decode()
 
