@@ -20,10 +20,10 @@ class BreakerState(StrEnum):
 
 class CircuitBreaker:
     __slots__ = (
-        "clock",
         "_failures",
         "_opened_at",
         "_probing",
+        "clock",
         "failure_threshold",
         "reset_seconds",
         "state",
