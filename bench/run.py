@@ -11,6 +11,7 @@ the median req/s and p99 of each, and the ratio ours / bare.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ class Target:
     path: str
     env: dict[str, str] = field(default_factory=dict)
     headers: list[str] = field(default_factory=list)
+    log: Path | None = None  # where the server's stdout goes (default: discarded)
 
 
 def bare(port: int, access_log: bool = False) -> Target:
@@ -53,18 +56,46 @@ def ours(port: int, env: dict[str, str] | None = None, path: str = "/api/v1/info
     )
 
 
+# The global rate limit applies to the measured endpoint, set high enough never to refuse:
+# the benchmark measures the cost of checking, not of refusing.
+_NO_REFUSAL = {"RATE_LIMIT_REQUESTS": "1000000000", "RATE_LIMIT_PER_HOUR": "1000000000"}
+REDIS_PORT = 8799
+
 SCENARIOS = {
     # The full default stack: every middleware on, JSON access log, in-process backends.
-    "default": {},
+    "default": dict(_NO_REFUSAL),
+    # The same with rate limiting counted in Redis (a redis-server is started for the run).
+    "redis": {**_NO_REFUSAL, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0"},
 }
+
+
+def start_redis() -> subprocess.Popen[bytes]:
+    cmd = ["redis-server", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc
+
+
+def redis_round_trips(log: Path) -> None:
+    """The server logs its pipeline counters at shutdown: commands per round trip."""
+    commands = trips = 0
+    for line in log.read_text().splitlines():
+        if '"redis.closed"' in line:
+            record = json.loads(line)
+            commands += record["commands"]
+            trips += record["round_trips"]
+    if commands:
+        print(
+            f"redis: {commands} commands in {trips} round trips"
+            f" ({trips / commands:.3f} round trips per request)"
+        )
 
 
 def start(target: Target, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, **target.env}
     cmd = ["taskset", "-c", "0", *target.command] if shutil.which("taskset") else target.command
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    out = target.log.open("ab") if target.log else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}{target.path}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -159,7 +190,16 @@ def main() -> None:
     )
     print(f"reference: bare FastAPI, uvicorn access log {'on' if args.bare_access_log else 'off'}")
     targets = [bare(8700, args.bare_access_log), ours(8701, SCENARIOS[args.scenario])]
-    report(measure(targets, args.rounds, args.seconds, args.connections))
+    redis = start_redis() if args.scenario == "redis" else None
+    with tempfile.TemporaryDirectory() as tmp:
+        targets[1].log = Path(tmp) / "ours.log"
+        try:
+            report(measure(targets, args.rounds, args.seconds, args.connections))
+        finally:
+            if redis is not None:
+                redis.terminate()
+                redis.wait()
+        redis_round_trips(targets[1].log)
 
 
 if __name__ == "__main__":

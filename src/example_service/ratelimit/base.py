@@ -39,6 +39,7 @@ class Policy:
     capacity: int = field(init=False)
     window_ms: int = field(init=False)
     policy_header: bytes = field(init=False)
+    name_bytes: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window < 1 or self.burst < 0:
@@ -48,6 +49,7 @@ class Policy:
         # IETF draft-ietf-httpapi-ratelimit-headers: a quota of q units per w seconds.
         header = f'"{self.name}";q={self.capacity};w={self.window}'
         object.__setattr__(self, "policy_header", header.encode())
+        object.__setattr__(self, "name_bytes", f'"{self.name}";r='.encode())
 
 
 class Decision:

@@ -17,10 +17,13 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from example_service.observability.logging import get_logger
 from example_service.redis.breaker import CircuitBreaker
 from example_service.redis.errors import BackendUnavailable
 from example_service.redis.pipeline import AutoPipeline, Script
 from example_service.settings import RedisSettings
+
+logger = get_logger("example_service.redis")
 
 
 class RedisLayer:
@@ -63,6 +66,12 @@ class RedisLayer:
             raise BackendUnavailable(f"redis: {type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
+        # One line per process lifetime: how well auto-pipelining batched (read by bench/).
+        logger.info(
+            "redis.closed",
+            commands=self.pipeline.commands,
+            round_trips=self.pipeline.round_trips,
+        )
         await self.client.aclose()
 
 
