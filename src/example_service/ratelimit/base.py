@@ -18,8 +18,8 @@ Clock = Callable[[], float]  # seconds since the epoch (wall clock: reset is an 
 HOUR_MS = 3_600_000
 
 
-def wall_clock() -> float:
-    return time.time()
+# time.time itself, not a wrapper: one Python frame less on every request.
+wall_clock: Clock = time.time
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,13 +38,18 @@ class RateLimitMiddleware:
 
         limiter = self.limiter
         policy = limiter.default
-        decision = await limiter.backend.hit(limiter.key_for(scope), policy)
+        backend = limiter.backend
+        if backend is limiter.memory:
+            # The default path: decided synchronously, no coroutine to create and await.
+            decision = backend.hit_now(limiter.key_for(scope), policy)
+        else:
+            decision = await backend.hit(limiter.key_for(scope), policy)
         headers = limiter.headers(policy, decision)
         if not decision.allowed:
             raise rejection(decision, headers)
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start" and ROUTE_HEADERS_SET not in scope:
+            if "status" in message and ROUTE_HEADERS_SET not in scope:  # the response start
                 message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 

@@ -31,9 +31,10 @@ class RedisLayer:
         self,
         client: aioredis.Redis,
         breaker: CircuitBreaker | None = None,
+        timeout: float = 0.25,
     ) -> None:
         self.client = client
-        self.pipeline = AutoPipeline(client)
+        self.pipeline = AutoPipeline(client, timeout)
         self.breaker = breaker or CircuitBreaker()
 
     async def execute(self, *args: Any) -> Any:
@@ -72,6 +73,7 @@ class RedisLayer:
             commands=self.pipeline.commands,
             round_trips=self.pipeline.round_trips,
         )
+        await self.pipeline.aclose()
         await self.client.aclose()
 
 
@@ -93,4 +95,4 @@ def create_redis(
     breaker = CircuitBreaker(
         settings.breaker_failure_threshold, settings.breaker_reset_seconds, clock
     )
-    return RedisLayer(client, breaker)
+    return RedisLayer(client, breaker, settings.timeout_seconds)
