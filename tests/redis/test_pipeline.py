@@ -132,3 +132,29 @@ async def test_breaker_closes_when_the_server_answers_again(own_redis: RedisServ
         assert redis.breaker.state is BreakerState.CLOSED
     finally:
         await redis.aclose()
+
+
+async def test_a_stalled_server_times_out_and_the_connection_recovers(
+    layer: RedisLayer, redis_server: RedisServer
+) -> None:
+    stalled = create_redis(RedisSettings(url=redis_server.url, timeout_seconds=0.05))
+    assert stalled is not None
+    try:
+        assert await stalled.execute("PING") in (b"PONG", True)
+        # Another client pauses the server: our batch gets no reply within its deadline.
+        await layer.client.execute_command("CLIENT", "PAUSE", "300", "ALL")
+        with pytest.raises(BackendUnavailable, match="TimeoutError"):
+            await stalled.execute("PING")
+        # The half-read socket was dropped; once the pause ends the next batch reconnects.
+        stalled.breaker.record_success()
+        for _ in range(100):
+            try:
+                assert await stalled.execute("PING") in (b"PONG", True)
+                break
+            except BackendUnavailable:
+                stalled.breaker.record_success()
+                await asyncio.sleep(0.05)  # waiting out the server's pause, not a timing
+        else:
+            pytest.fail("never recovered")
+    finally:
+        await stalled.aclose()
