@@ -40,6 +40,9 @@ class Policy:
     window_ms: int = field(init=False)
     policy_header: bytes = field(init=False)
     name_bytes: bytes = field(init=False)
+    # Prebuilt header pairs: the same on every response under this policy.
+    policy_pair: tuple[bytes, bytes] = field(init=False)
+    limit_pair: tuple[bytes, bytes] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window < 1 or self.burst < 0:
@@ -50,6 +53,8 @@ class Policy:
         header = f'"{self.name}";q={self.capacity};w={self.window}'
         object.__setattr__(self, "policy_header", header.encode())
         object.__setattr__(self, "name_bytes", f'"{self.name}";r='.encode())
+        object.__setattr__(self, "policy_pair", (b"ratelimit-policy", header.encode()))
+        object.__setattr__(self, "limit_pair", (b"x-ratelimit-limit", b"%d" % self.capacity))
 
 
 class Decision:

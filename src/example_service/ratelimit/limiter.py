@@ -62,14 +62,17 @@ class RateLimiter:
         return await self.backend.hit(key, policy, cost)
 
     def headers(self, policy: Policy, decision: Decision) -> Headers:
-        # On every limited response: bytes formatting only, the constant parts prebuilt.
+        # On every limited response: bytes formatting only, the constant pairs prebuilt.
         remaining = decision.remaining
         reset = decision.reset_at_epoch
+        limit = decision.limit
         return [
-            (b"x-ratelimit-limit", b"%d" % decision.limit),
+            policy.limit_pair
+            if limit == policy.capacity
+            else (b"x-ratelimit-limit", b"%d" % limit),
             (b"x-ratelimit-remaining", b"%d" % remaining),
             (b"x-ratelimit-reset", b"%d" % reset),
-            (b"ratelimit-policy", policy.policy_header),
+            policy.policy_pair,
             (
                 b"ratelimit",
                 b"%b%d;t=%d" % (policy.name_bytes, remaining, max(0, reset - int(self.clock()))),
