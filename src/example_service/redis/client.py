@@ -59,6 +59,18 @@ class RedisLayer:
         self.breaker.record_success()
         return result
 
+    async def run_packed(self, script: Script, packed: bytes, eval_args: tuple[Any, ...]) -> Any:
+        """`run_script` for a call the caller packed itself (hot paths cache constant parts)."""
+        if not self.breaker.allow():
+            raise BackendUnavailable("redis: circuit open")
+        try:
+            result = await self.pipeline.run_packed(script, packed, eval_args)
+        except BackendUnavailable:
+            self.breaker.record_failure()
+            raise
+        self.breaker.record_success()
+        return result
+
     async def ping(self) -> None:
         """Readiness: a direct PING, bypassing the breaker so it reports the server's truth."""
         try:

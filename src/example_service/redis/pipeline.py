@@ -40,14 +40,18 @@ class Script:
         self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
         self._headers: dict[tuple[int, int], bytes] = {}
 
-    def packed_call(self, keys: list[Any], args: list[Any]) -> bytes:
-        """RESP for EVALSHA with these keys and args; the constant head is built once."""
-        shape = (len(keys), len(args))
+    def head(self, nkeys: int, nargs: int) -> bytes:
+        """RESP head of an EVALSHA call with that many keys and args (built once per shape)."""
+        shape = (nkeys, nargs)
         head = self._headers.get(shape)
         if head is None:
-            head = pack_command(("EVALSHA", self.sha, len(keys)), total=3 + len(keys) + len(args))
+            head = pack_command(("EVALSHA", self.sha, nkeys), total=3 + nkeys + nargs)
             self._headers[shape] = head
-        return head + b"".join([_bulk(arg) for arg in keys + args])
+        return head
+
+    def packed_call(self, keys: list[Any], args: list[Any]) -> bytes:
+        """RESP for EVALSHA with these keys and args."""
+        return self.head(len(keys), len(args)) + pack_args(keys + args)
 
 
 # (command args, its RESP bytes, the caller's future, the script when it is an EVALSHA)
@@ -73,6 +77,13 @@ class AutoPipeline:
     def run_script(self, script: Script, keys: list[Any], args: list[Any]) -> asyncio.Future[Any]:
         packed = script.packed_call(keys, args)
         return self._enqueue((len(keys), *keys, *args), packed, script)
+
+    def run_packed(
+        self, script: Script, packed: bytes, eval_args: tuple[Any, ...]
+    ) -> asyncio.Future[Any]:
+        """A script call already in RESP (`script.head(...)` + `pack_args(...)`); `eval_args`
+        (numkeys, keys..., args...) serve the EVAL fallback."""
+        return self._enqueue(eval_args, packed, script)
 
     def _enqueue(
         self, args: tuple[Any, ...], packed: bytes, script: Script | None
@@ -174,7 +185,11 @@ def _bulk(arg: Any) -> bytes:
     return b"$%d\r\n%b\r\n" % (len(data), data)
 
 
+def pack_args(args: Any) -> bytes:
+    return b"".join([_bulk(arg) for arg in args])
+
+
 def pack_command(args: tuple[Any, ...], total: int | None = None) -> bytes:
     """RESP for one command (arguments are bytes, str or numbers); `total` when more follow."""
     head = b"*%d\r\n" % (len(args) if total is None else total)
-    return head + b"".join([_bulk(arg) for arg in args])
+    return head + pack_args(args)
