@@ -153,7 +153,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     register_exception_handlers(app, renderer)
     for router in _api_routers():
-        include_flat(app, router, prefix=settings.app.api_prefix, responses=problem_responses(500))
+        # The global rate limit can answer 429 on every API route except the exempt probes.
+        limited = settings.rate_limit.enabled and router is not health.router
+        statuses = (429, 500) if limited else (500,)
+        include_flat(
+            app, router, prefix=settings.app.api_prefix, responses=problem_responses(*statuses)
+        )
     # Added directly rather than as an included router: one route, no nesting cost.
     app.add_api_route("/health", health.health, response_model=Status, tags=["health"])
     if settings.telemetry.mode == "prometheus":

@@ -148,3 +148,13 @@ async def test_api_key_strategy_counts_each_key(make_settings: SettingsFactory) 
         assert await get("key-two") == 200
         assert await get(None) == 200
         assert await get(None) == 429
+
+
+async def test_openapi_declares_429_where_the_global_limit_applies(
+    make_settings: SettingsFactory,
+) -> None:
+    schema = create_app(make_settings()).openapi()["paths"]
+    assert "429" in schema["/api/v1/info"]["get"]["responses"]
+    assert "429" not in schema["/api/v1/health/live"]["get"]["responses"]
+    off = create_app(make_settings(rate_limit=RateLimitSettings(enabled=False))).openapi()
+    assert "429" not in off["paths"]["/api/v1/info"]["get"]["responses"]
