@@ -30,6 +30,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from example_service.redis.errors import BackendUnavailable
 
 
+class _StaleConnectionError(RedisConnectionError):
+    """The connection failed before the batch's first reply: safe to send it once more."""
+
+
 class Script:
     """A Lua script known by its SHA1, computed locally (no SCRIPT LOAD round trip)."""
 
@@ -143,9 +147,9 @@ class AutoPipeline:
         self.commands += len(commands)
         try:
             return await self._exchange(payload, len(commands))
-        except RedisConnectionError:
-            # The connection may be stale (server restarted): one fresh attempt. A reply was
-            # never read, so a server that did run the batch died with its effects.
+        except _StaleConnectionError:
+            # The socket died before any reply (typically a server restart): one fresh
+            # attempt. Once a reply has been read the batch ran, and is never sent twice.
             return await self._exchange(payload, len(commands))
 
     async def _exchange(self, payload: bytes, count: int) -> list[Any]:
@@ -164,6 +168,11 @@ class AutoPipeline:
             # Replies may still be in flight: this socket can no longer be trusted.
             await conn.disconnect(nowait=True)
             raise RedisTimeoutError("redis batch timed out") from None
+        except RedisConnectionError as exc:
+            await conn.disconnect(nowait=True)
+            if not replies:
+                raise _StaleConnectionError(str(exc)) from exc
+            raise
         except BaseException:
             await conn.disconnect(nowait=True)
             raise
