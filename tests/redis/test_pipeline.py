@@ -158,3 +158,19 @@ async def test_a_stalled_server_times_out_and_the_connection_recovers(
             pytest.fail("never recovered")
     finally:
         await stalled.aclose()
+
+
+async def test_a_connection_broken_by_a_server_restart_is_replaced_transparently(
+    own_redis: RedisServer,
+) -> None:
+    redis = create_redis(RedisSettings(url=own_redis.url))
+    assert redis is not None
+    try:
+        assert await redis.execute("PING") in (b"PONG", True)
+        own_redis.stop()
+        own_redis.start()
+        # The pooled socket is dead; the batch is resent once on a fresh connection.
+        assert await redis.execute("PING") in (b"PONG", True)
+        assert redis.breaker.state is BreakerState.CLOSED
+    finally:
+        await redis.aclose()
