@@ -12,6 +12,7 @@ the median req/s and p99 of each, and the ratio ours / bare.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ class Target:
     port: int = 0
     env: dict[str, str] = field(default_factory=dict)
     headers: list[str] = field(default_factory=list)
+    log: Path | None = None  # where the server's stdout goes (default: discarded)
 
 
 def bare(port: int, access_log: bool = False) -> Target:
@@ -58,10 +61,42 @@ def ours(port: int, env: dict[str, str] | None = None, path: str = "/api/v1/info
     )
 
 
+# The global rate limit applies to the measured endpoint, set high enough never to refuse:
+# the benchmark measures the cost of checking, not of refusing.
+_NO_REFUSAL = {"RATE_LIMIT_REQUESTS": "1000000000", "RATE_LIMIT_PER_HOUR": "1000000000"}
+REDIS_PORT = 8799
+
 SCENARIOS = {
     # The full default stack: every middleware on, JSON access log, in-process backends.
-    "default": {},
+    "default": dict(_NO_REFUSAL),
+    # The same with rate limiting counted in Redis (a redis-server is started for the run).
+    "redis": {**_NO_REFUSAL, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0"},
 }
+
+
+def start_redis() -> subprocess.Popen[bytes]:
+    cmd = ["redis-server", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no"]
+    if shutil.which("taskset"):
+        # Beside wrk, off the server's core: in production Redis runs on another machine.
+        cmd = ["taskset", "-c", "1", *cmd]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return proc
+
+
+def redis_round_trips(log: Path) -> None:
+    """The server logs its pipeline counters at shutdown: commands per round trip."""
+    commands = trips = 0
+    for line in log.read_text().splitlines():
+        if '"redis.closed"' in line:
+            record = json.loads(line)
+            commands += record["commands"]
+            trips += record["round_trips"]
+    if commands:
+        print(
+            f"redis: {commands} commands in {trips} round trips"
+            f" ({trips / commands:.3f} round trips per request)"
+        )
 
 
 def start(target: Target, port: int, wrapper: list[str] | None = None) -> subprocess.Popen[bytes]:
@@ -70,9 +105,8 @@ def start(target: Target, port: int, wrapper: list[str] | None = None) -> subpro
     if wrapper:
         command = [*wrapper, sys.executable, *command]
     cmd = ["taskset", "-c", "0", *command] if shutil.which("taskset") else command
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    out = target.log.open("ab") if target.log else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}{target.path}"
     deadline = time.monotonic() + (600 if wrapper else 20)
     while time.monotonic() < deadline:
@@ -168,15 +202,26 @@ def main() -> None:
         f" {args.connections} connections"
     )
     targets = [bare(8700), bare(8701, access_log=True), ours(8702, SCENARIOS[args.scenario])]
-    if args.method == "callgrind":
-        counts = {t.name: instructions_per_request(t, 8710, args.requests, start) for t in targets}
-        for name, count in counts.items():
-            print(f"{name:>8}: {count:10.0f} instructions/request")
-        for name, count in counts.items():
-            if name.startswith("bare"):
-                print(f"ratio {name} / ours (instructions): {count / counts['ours']:.3f}")
-        return
-    report(measure(targets, args.rounds, args.seconds, args.connections))
+    redis = start_redis() if args.scenario == "redis" else None
+    try:
+        if args.method == "callgrind":
+            counts = {
+                t.name: instructions_per_request(t, 8710, args.requests, start) for t in targets
+            }
+            for name, count in counts.items():
+                print(f"{name:>8}: {count:10.0f} instructions/request")
+            for name, count in counts.items():
+                if name.startswith("bare"):
+                    print(f"ratio {name} / ours (instructions): {count / counts['ours']:.3f}")
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            targets[-1].log = Path(tmp) / "ours.log"
+            report(measure(targets, args.rounds, args.seconds, args.connections))
+            redis_round_trips(targets[-1].log)
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
 
 
 if __name__ == "__main__":

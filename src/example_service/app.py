@@ -39,7 +39,9 @@ from example_service.middleware.trusted_host import TrustedHostMiddleware
 from example_service.observability import metrics
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
 from example_service.observability.logging import configure_logging, get_logger
-from example_service.observability.telemetry import Telemetry, build_telemetry
+from example_service.observability.telemetry import PrometheusTelemetry, Telemetry, build_telemetry
+from example_service.ratelimit.limiter import RateLimiter
+from example_service.ratelimit.middleware import RateLimitMiddleware
 from example_service.routing import include_flat
 from example_service.settings import Settings
 from example_service.users import router as users
@@ -100,6 +102,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             app.state.session_factory = create_session_factory(engine)
             app.state.health_checks = {"db": database_check(engine)}
             await app.state.passwords.warm()
+            await _start_redis(app, settings, stack)
             app.state.started = True
             # Startup built a large, long-lived heap (SQLAlchemy, pydantic models...); moving it
             # out of the collector's generations keeps per-request GC passes short (+7%, measured).
@@ -117,6 +120,33 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
                 logger.info("app.shutdown")
 
     return lifespan
+
+
+async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
+    """One Redis client per process when REDIS_URL is set; Redis-backed features switch to it."""
+    from example_service.redis.client import create_redis  # noqa: PLC0415 - only with REDIS_URL
+
+    redis = create_redis(settings.redis)
+    app.state.redis = redis
+    if redis is None:
+        return
+    stack.push_async_callback(redis.aclose)
+    app.state.health_checks["redis"] = redis.ping
+    limiter: RateLimiter = app.state.limiter
+    limiter.use_redis(redis, app.state.ratelimit_fallback_counter)
+    stack.callback(limiter.use_memory)
+
+
+def _fallback_counter(telemetry: Telemetry) -> Any:
+    if not isinstance(telemetry, PrometheusTelemetry):
+        return None
+    from prometheus_client import Counter  # noqa: PLC0415
+
+    return Counter(
+        "ratelimit_fallbacks_total",
+        "Rate-limit decisions made in-process because Redis was unavailable",
+        registry=telemetry.registry,
+    )
 
 
 def _api_routers() -> list[APIRouter]:
@@ -203,10 +233,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.health_checks = {}
     app.state.passwords = Passwords(settings.security)
     app.state.tokens = Tokens(settings.security)
+    limiter = RateLimiter(settings.rate_limit, settings.security)
+    app.state.limiter = limiter
+    app.state.ratelimit_fallback_counter = _fallback_counter(telemetry)
 
     register_exception_handlers(app, renderer)
     for router in _api_routers():
-        include_flat(app, router, prefix=settings.app.api_prefix, responses=problem_responses(500))
+        # The global rate limit can answer 429 on every API route except the exempt probes.
+        limited = settings.rate_limit.enabled and router is not health.router
+        statuses = (429, 500) if limited else (500,)
+        include_flat(
+            app, router, prefix=settings.app.api_prefix, responses=problem_responses(*statuses)
+        )
     # Added directly rather than as an included router: one route, no nesting cost.
     app.add_api_route("/health", health.health, response_model=Status, tags=["health"])
     # Login also answers outside the API prefix, where earlier clients of this service call it.
@@ -220,6 +258,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app, settings.app.error_format)
     if docs:
         install_docs(app, OPENAPI_URL)
+    if settings.rate_limit.enabled:
+        # Before the protection layers: the limiter must sit inside the proxy-headers layer.
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=limiter,
+            api_prefix=settings.app.api_prefix,
+            renderer=renderer,
+        )
     _install_protection(app, settings, renderer)
 
     access_log: AccessLog | None = None

@@ -112,6 +112,9 @@ class RedisSettings(_Section):
     url: SecretStr | None = None
     connect_timeout_seconds: float = Field(default=0.25, gt=0)
     timeout_seconds: float = Field(default=0.25, gt=0)
+    max_connections: int = Field(default=50, ge=1)
+    breaker_failure_threshold: int = Field(default=3, ge=1)
+    breaker_reset_seconds: float = Field(default=5.0, gt=0)
 
 
 class RateLimitSettings(_Section):
@@ -125,6 +128,9 @@ class RateLimitSettings(_Section):
     algorithm: Literal["fixed_window", "sliding_window", "token_bucket"] = "sliding_window"
     key_strategy: Literal["ip", "user_or_ip", "api_key"] = "ip"
     prefix: str = "rl:"
+    login_per_account: int = Field(default=5, ge=1)
+    login_per_client: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
 
 
 class CacheSettings(_Section):

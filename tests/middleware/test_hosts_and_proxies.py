@@ -43,7 +43,15 @@ def _layers(app: FastAPI) -> set[str]:
 
 
 def test_defaults_install_none_of_the_optional_layers(app: FastAPI) -> None:
-    assert _layers(app) == {"InputGuard"}
+    # The input guard and the (default-on) rate limiter; no host, CORS or proxy layer.
+    assert _layers(app) == {"InputGuard", "RateLimitMiddleware"}
+
+
+def test_rate_limiter_sits_inside_the_proxy_layer(make_settings: SettingsFactory) -> None:
+    app = _app(make_settings(security=SecuritySettings(trusted_proxies=["10.0.0.1"])))
+    order = [m.cls.__name__ for m in app.user_middleware]  # type: ignore[attr-defined]
+    # user_middleware lists the outermost first
+    assert order.index("ProxyHeadersMiddleware") < order.index("RateLimitMiddleware")
 
 
 async def test_spoofed_forwarded_headers_from_an_untrusted_peer_change_nothing(

@@ -1,0 +1,37 @@
+"""Fail open: when the shared backend cannot answer, decide in-process and say so.
+
+Every fallback is counted (`fallbacks`, plus an optional Prometheus counter) and logged as
+`ratelimit.fallback`. The Redis layer's breaker makes a down server cost nothing per request,
+and counting in Redis resumes by itself once the breaker's probe succeeds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from example_service.observability.logging import get_logger
+from example_service.ratelimit.base import Decision, Policy, RateLimitBackend
+from example_service.ratelimit.memory import MemoryBackend
+from example_service.redis.errors import BackendUnavailable
+
+logger = get_logger("example_service.ratelimit")
+
+
+class FailOpenBackend:
+    def __init__(
+        self, primary: RateLimitBackend, fallback: MemoryBackend, counter: Any | None = None
+    ) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self.counter = counter  # a prometheus_client Counter, when metrics are on
+        self.fallbacks = 0
+
+    async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
+        try:
+            return await self.primary.hit(key, policy, cost)
+        except BackendUnavailable as exc:
+            self.fallbacks += 1
+            if self.counter is not None:
+                self.counter.inc()
+            logger.warning("ratelimit.fallback", policy=policy.name, reason=str(exc))
+            return self.fallback.hit_now(key, policy, cost)

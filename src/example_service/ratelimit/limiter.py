@@ -1,0 +1,89 @@
+"""The rate limiter the app holds on `app.state.limiter`: backend, policies, key strategies.
+
+The backend is chosen once at startup: the in-process one, or Redis behind the fail-open
+layer when REDIS_URL is set (`use_redis`, called by the lifespan).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from example_service.errors.exceptions import RateLimitError
+from example_service.ratelimit.base import Clock, Decision, Policy, RateLimitBackend, wall_clock
+from example_service.ratelimit.failopen import FailOpenBackend
+from example_service.ratelimit.keys import KeyFunc, key_functions
+from example_service.ratelimit.memory import MemoryBackend
+from example_service.ratelimit.policies import DEFAULT, build_policies
+from example_service.settings import RateLimitSettings, SecuritySettings
+
+if TYPE_CHECKING:
+    from example_service.redis.client import RedisLayer
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        settings: RateLimitSettings,
+        security: SecuritySettings,
+        clock: Clock = wall_clock,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.memory = MemoryBackend(clock)
+        self.backend: RateLimitBackend = self.memory
+        self.failopen: FailOpenBackend | None = None
+        self.policies = build_policies(settings)
+        self.default = self.policies[DEFAULT]
+        self.keys = key_functions(security, clock)
+        self.key_for: KeyFunc = self.keys[settings.key_strategy]
+
+    def use_redis(self, redis: RedisLayer, counter: Any | None = None) -> None:
+        from example_service.ratelimit.redis import RedisBackend  # noqa: PLC0415 - Redis only when configured
+
+        primary = RedisBackend(redis, self.settings.prefix, self.clock)
+        self.failopen = FailOpenBackend(primary, self.memory, counter)
+        self.backend = self.failopen
+
+    def use_memory(self) -> None:
+        self.backend = self.memory
+
+    @property
+    def fallbacks(self) -> int:
+        return self.failopen.fallbacks if self.failopen is not None else 0
+
+    def register(self, policy: Policy) -> Policy:
+        """Add a named policy (for `named_rate_limit`)."""
+        self.policies[policy.name] = policy
+        return policy
+
+    async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
+        return await self.backend.hit(key, policy, cost)
+
+    def headers(self, policy: Policy, decision: Decision) -> Headers:
+        # On every limited response: bytes formatting only, the constant pairs prebuilt.
+        remaining = decision.remaining
+        reset = decision.reset_at_epoch
+        limit = decision.limit
+        return [
+            policy.limit_pair
+            if limit == policy.capacity
+            else (b"x-ratelimit-limit", b"%d" % limit),
+            (b"x-ratelimit-remaining", b"%d" % remaining),
+            (b"x-ratelimit-reset", b"%d" % reset),
+            policy.policy_pair,
+            (
+                b"ratelimit",
+                b"%b%d;t=%d" % (policy.name_bytes, remaining, max(0, reset - int(self.clock()))),
+            ),
+        ]
+
+
+def rejection(decision: Decision, headers: Headers, detail: str | None = None) -> RateLimitError:
+    """The 429 for a refused decision, carrying the rate-limit headers."""
+    return RateLimitError(
+        detail,
+        retry_after=decision.retry_after,
+        headers={name.decode(): value.decode() for name, value in headers},
+    )

@@ -1,0 +1,63 @@
+"""The global policy for the API prefix, as one pure-ASGI layer.
+
+Per request on the default path: a prefix test, a key, one backend hit and five prebuilt-format
+headers appended to the response start. Health probes, metrics and docs are exempt. A refusal
+is answered here by the error contract's renderer (as a raised error it would be rendered by
+the edge, outside CORS, and a browser would see a CORS failure instead of the 429).
+A route with its own limit (see `dependencies`) marks the scope and its headers win.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from example_service.errors.boundary import send_problem
+from example_service.errors.problem import ProblemRenderer
+from example_service.ratelimit.limiter import RateLimiter, rejection
+
+ROUTE_HEADERS_SET = "ratelimit.route_headers"
+
+_EXEMPT_EXACT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json")
+
+
+class RateLimitMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, limiter: RateLimiter, api_prefix: str, renderer: ProblemRenderer
+    ) -> None:
+        self.app = app
+        self.renderer = renderer
+        self.limiter = limiter
+        self.prefix = api_prefix
+        self.exempt_exact = frozenset((*_EXEMPT_EXACT, f"{api_prefix}/health"))
+        self.exempt_prefixes = (f"{api_prefix}/health/", "/docs/", "/redoc/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not path.startswith(self.prefix)
+            or path in self.exempt_exact
+            or path.startswith(self.exempt_prefixes)
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        limiter = self.limiter
+        policy = limiter.default
+        backend = limiter.backend
+        if backend is limiter.memory:
+            # The default path: decided synchronously, no coroutine to create and await.
+            decision = backend.hit_now(limiter.key_for(scope), policy)
+        else:
+            decision = await backend.hit(limiter.key_for(scope), policy)
+        headers = limiter.headers(policy, decision)
+        if not decision.allowed:
+            await send_problem(self.renderer, rejection(decision, headers), scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if "status" in message and ROUTE_HEADERS_SET not in scope:  # the response start
+                message["headers"] = [*message.get("headers", ()), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
