@@ -15,6 +15,7 @@ from example_service.auth.service import AuthService
 from example_service.db.session import DbSession
 from example_service.errors.exceptions import BadRequestError, UnsupportedMediaTypeError
 from example_service.errors.problem import problem_responses
+from example_service.ratelimit.login import check_login_allowed
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -76,11 +77,18 @@ async def _login_data(request: Request) -> LoginRequest:
     "/login",
     response_model=TokenPair,
     openapi_extra=_LOGIN_BODY,
-    responses=problem_responses(400, 401, 415, 422),
+    responses=problem_responses(400, 401, 415, 422, 429),
 )
 async def login(request: Request, service: Service) -> TokenPair:
-    """Exchange email and password for an access and a refresh token."""
+    """Exchange email and password for an access and a refresh token.
+
+    Attempts are limited per account and per client address (RATE_LIMIT_LOGIN_*), counted
+    before the password is checked so that a refused attempt costs no hashing.
+    """
     data = await _login_data(request)
+    if request.app.state.settings.rate_limit.enabled:
+        client = request.client.host if request.client else None
+        await check_login_allowed(request.app.state.limiter, data.email, client)
     return await service.login(data.email, data.password)
 
 
