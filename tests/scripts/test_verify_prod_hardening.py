@@ -22,10 +22,11 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_prod_hardenin
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
+        **getattr(request, "param", {}),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/verify.db",
         "LOG_LEVEL": "WARNING",
         "SECURITY_JWT_SECRET": JWT_SECRET,
@@ -71,6 +72,17 @@ def test_passes_against_a_real_server(served: str) -> None:
     result = run_script(served)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK: user created; logged in; user read twice; 404 follows")
+
+
+@pytest.mark.parametrize(
+    "served",
+    [{"RATE_LIMIT_ALGORITHM": "fixed_window", "RATE_LIMIT_REQUESTS": "8", "RATE_LIMIT_BURST": "0"}],
+    indirect=True,
+)
+def test_drives_a_real_429(served: str) -> None:
+    result = run_script(served)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "429 follows the error contract" in result.stdout
 
 
 def test_fails_when_nothing_answers() -> None:
