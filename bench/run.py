@@ -101,7 +101,10 @@ def redis_round_trips(log: Path) -> None:
 
 def start(target: Target, port: int, wrapper: list[str] | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, **target.env}
-    command = [part.replace(str(target.port), str(port)) for part in target.command]
+    # The same server on another port (callgrind runs): swap the port argument, nothing else.
+    command = [
+        str(port) if target.port and part == str(target.port) else part for part in target.command
+    ]
     if wrapper:
         command = [*wrapper, sys.executable, *command]
     cmd = ["taskset", "-c", "0", *command] if shutil.which("taskset") else command

@@ -4,7 +4,7 @@ Reports req/s on SQLite (and on PostgreSQL with --postgres-url) and the share of
 spent validating the token: the in-process cost of one `Tokens.decode` times the measured req/s
 (one worker pinned to one core, so 1 s of server time is spent per second of load).
 
-    python bench/users.py [--postgres-url postgresql+asyncpg://...] [--rounds 3]
+    python -m bench.users [--postgres-url postgresql+asyncpg://...] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.run import BIN, ROOT, Target, start, stop, wrk
+from bench.run import BIN, ROOT, SCENARIOS, Target, start, stop, wrk
 from example_service.auth.tokens import Tokens
 from example_service.settings import SecuritySettings
 
@@ -29,6 +29,7 @@ PORT = 8710
 
 def environment(database_url: str) -> dict[str, str]:
     return {
+        **SCENARIOS["default"],  # limits high enough that the rate limiter never refuses
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
         "SECURITY_JWT_SECRET": SECRET,
