@@ -14,11 +14,13 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 
@@ -217,3 +219,48 @@ def own_redis() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+_PROJECT_PREFIXES = (
+    "APP_",
+    "LOG_",
+    "DATABASE_",
+    "REDIS_",
+    "RATE_LIMIT_",
+    "CACHE_",
+    "TELEMETRY_",
+    "SECURITY_",
+)
+
+
+@contextlib.contextmanager
+def served_app(cwd: Path, env: dict[str, str], timeout: float = 30.0) -> Iterator[str]:
+    """`example-service serve` as a real process on a free port; yields its base URL.
+
+    The environment is this process's without the service's own variables, plus `env`.
+    """
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_PREFIXES)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "example_service", "serve", "--port", str(port)],
+        cwd=cwd,
+        env={**clean, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                _, err = process.communicate(timeout=5)
+                raise RuntimeError(f"server did not start: {err.decode(errors='replace')}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,41 +14,16 @@ import pytest
 from typer.testing import CliRunner
 
 from example_service.cli import build_cli
-from tests.servers import free_port
+from tests.servers import free_port, served_app
 
 BIN = Path(sys.executable).parent / "example-service"
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
-        "LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db", "LOG_LEVEL": "WARNING"}
+    with served_app(tmp_path, env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_serve_and_health(served: str) -> None:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.servers import free_port
+from tests.servers import served_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -35,42 +32,14 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     workdir = tmp_path_factory.mktemp("serve")
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("APP_", "LOG_", "DATABASE_", "SECURITY_", "RATE_LIMIT_"))
+        "APP_ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/docs.db",
     }
-    env.update(
-        APP_ENVIRONMENT="test",
-        LOG_LEVEL="WARNING",
-        DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/docs.db",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "example_service", "serve", "--port", str(port)],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                _, err = process.communicate(timeout=5)
-                raise RuntimeError(f"server did not start: {err.decode(errors='replace')}")
-            time.sleep(0.1)
+    with served_app(workdir, env) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

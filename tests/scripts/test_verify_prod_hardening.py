@@ -6,7 +6,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from tests.identity import JWT_SECRET
-from tests.servers import free_port
+from tests.servers import free_port, served_app
 
 BIN = Path(sys.executable).parent / "example-service"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_prod_hardening.py"
@@ -23,39 +22,17 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_prod_hardenin
 
 @pytest.fixture
 def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    port = free_port()
     env = {
-        **os.environ,
-        **getattr(request, "param", {}),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/verify.db",
         "LOG_LEVEL": "WARNING",
         "SECURITY_JWT_SECRET": JWT_SECRET,
         "SECURITY_PASSWORD_HASH_MEMORY_KIB": "1024",
         "SECURITY_PASSWORD_HASH_TIME_COST": "1",
+        **getattr(request, "param", {}),
     }
-    subprocess.run([str(BIN), "db", "upgrade"], env=env, cwd=tmp_path, check=True)
-    proc = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
+    subprocess.run([str(BIN), "db", "upgrade"], env={**os.environ, **env}, cwd=tmp_path, check=True)
+    with served_app(tmp_path, env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess[str]:
