@@ -19,6 +19,7 @@ from example_service.settings import (
     LogSettings,
     Settings,
 )
+from tests.servers import PROJECT_PREFIXES
 
 pytest_plugins = ["tests.servers", "tests.identity"]
 
@@ -29,18 +30,7 @@ SettingsFactory = Callable[..., Settings]
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No developer .env or exported variable leaks into a test."""
     for key in list(os.environ):
-        if key.startswith(
-            (
-                "APP_",
-                "LOG_",
-                "DATABASE_",
-                "REDIS_",
-                "RATE_LIMIT_",
-                "CACHE_",
-                "TELEMETRY_",
-                "SECURITY_",
-            )
-        ):
+        if key.startswith(PROJECT_PREFIXES):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
 

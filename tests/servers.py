@@ -221,7 +221,8 @@ def own_redis() -> Iterator[RedisServer]:
         server.stop()
 
 
-_PROJECT_PREFIXES = (
+# The environment prefixes of the service's own settings: stripped so no developer value leaks in.
+PROJECT_PREFIXES = (
     "APP_",
     "LOG_",
     "DATABASE_",
@@ -240,7 +241,7 @@ def served_app(cwd: Path, env: dict[str, str], timeout: float = 30.0) -> Iterato
     The environment is this process's without the service's own variables, plus `env`.
     """
     port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_PROJECT_PREFIXES)}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_PREFIXES)}
     process = subprocess.Popen(
         [sys.executable, "-m", "example_service", "serve", "--port", str(port)],
         cwd=cwd,
