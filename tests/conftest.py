@@ -19,9 +19,11 @@ from example_service.settings import (
     LogSettings,
     Settings,
 )
-from tests.servers import PROJECT_PREFIXES
 
 pytest_plugins = ["tests.servers", "tests.identity"]
+# Imported here as well as loaded as a plugin: rewrite its asserts before the import.
+pytest.register_assert_rewrite("tests.servers")
+from tests.servers import PROJECT_PREFIXES  # noqa: E402 - after the rewrite registration
 
 SettingsFactory = Callable[..., Settings]
 

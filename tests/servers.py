@@ -17,11 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from example_service.redis.client import RedisLayer, create_redis
+from example_service.settings import RedisSettings
 
 
 def free_port() -> int:
@@ -265,3 +268,14 @@ def served_app(cwd: Path, env: dict[str, str], timeout: float = 30.0) -> Iterato
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+async def redis_layer(redis_server: RedisServer) -> AsyncIterator[RedisLayer]:
+    """The service's Redis layer connected to the session's server."""
+    layer = create_redis(RedisSettings(url=redis_server.url))
+    assert layer is not None
+    try:
+        yield layer
+    finally:
+        await layer.aclose()

@@ -10,7 +10,7 @@ import pytest
 from example_service.ratelimit.base import RateLimitBackend
 from example_service.ratelimit.memory import MemoryBackend
 from example_service.ratelimit.redis import RedisBackend
-from example_service.redis.client import RedisLayer, create_redis
+from example_service.redis.client import create_redis
 from example_service.settings import RedisSettings
 from tests.servers import RedisServer
 
@@ -31,16 +31,6 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture
-async def redis_layer(redis_server: RedisServer) -> AsyncIterator[RedisLayer]:
-    layer = create_redis(RedisSettings(url=redis_server.url))
-    assert layer is not None
-    try:
-        yield layer
-    finally:
-        await layer.aclose()
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,13 +17,8 @@ from tests.servers import RedisServer, free_port
 
 
 @pytest.fixture
-async def layer(redis_server: RedisServer) -> AsyncIterator[RedisLayer]:
-    redis = create_redis(RedisSettings(url=redis_server.url))
-    assert redis is not None
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
+def layer(redis_layer: RedisLayer) -> RedisLayer:
+    return redis_layer
 
 
 async def connections_named(layer: RedisLayer, name: str) -> int:
