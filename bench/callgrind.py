@@ -43,7 +43,6 @@ def instructions_per_request(
         "--instr-atstart=no",
         f"--callgrind-out-file={out_dir}/out.%p",
     ]
-    os.environ.setdefault("PYTHONMALLOC", "malloc")
     proc = start(target, port, wrapper=wrapper)
     headers = dict(h.split(": ", 1) for h in target.headers)
     try:

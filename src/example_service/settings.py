@@ -177,6 +177,9 @@ class SecuritySettings(_Section):
     hsts_max_age_seconds: int = Field(default=63_072_000, ge=0)
     enable_csp: bool = True
     csp_policy: str = "default-src 'none'; frame-ancestors 'none'"
+    # Browser features a JSON API never uses. Kept short on purpose: the server validates every
+    # response header byte by byte, so a long value costs on every response (measured).
+    permissions_policy: str = "camera=(), geolocation=(), microphone=(), payment=(), usb=()"
     trusted_proxies: CsvList = Field(default_factory=list)
     health_timeout_seconds: float = Field(default=2.0, gt=0)
 

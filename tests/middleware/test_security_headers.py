@@ -119,18 +119,27 @@ async def test_a_response_keeps_its_own_value_and_loses_server(client: httpx.Asy
 
 async def test_settings_switch_hsts_and_csp(make_settings: SettingsFactory) -> None:
     security = SecuritySettings(
-        enable_hsts=False, csp_policy="default-src 'self'", hsts_max_age_seconds=5
+        enable_hsts=False,
+        csp_policy="default-src 'self'",
+        hsts_max_age_seconds=5,
+        permissions_policy="usb=()",
     )
     async for c in _client(_app(make_settings(security=security)), "https://testserver"):
         response = await c.get("/health")
         assert "strict-transport-security" not in response.headers
         assert response.headers["content-security-policy"] == "default-src 'self'"
+        assert response.headers["permissions-policy"] == "usb=()"
 
     security = SecuritySettings(enable_csp=False, hsts_max_age_seconds=5)
     async for c in _client(_app(make_settings(security=security)), "https://testserver"):
         response = await c.get("/boom/handler")
         assert "content-security-policy" not in response.headers
+        assert "permissions-policy" in response.headers
         assert response.headers["strict-transport-security"].startswith("max-age=5;")
+
+    security = SecuritySettings(permissions_policy="")
+    async for c in _client(_app(make_settings(security=security)), "http://testserver"):
+        assert "permissions-policy" not in (await c.get("/health")).headers
         assert response.headers["x-content-type-options"] == "nosniff"
 
 

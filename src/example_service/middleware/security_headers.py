@@ -19,13 +19,6 @@ from example_service.settings import SecuritySettings
 
 Headers = list[tuple[bytes, bytes]]
 
-PERMISSIONS_POLICY = (
-    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
-    "fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
-    "payment=(), picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), "
-    "sync-xhr=(), usb=(), xr-spatial-tracking=()"
-)
-
 CSP = b"content-security-policy"
 
 # Headers that reveal the server stack; removed from every response.
@@ -45,8 +38,9 @@ class SecurityHeaders:
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
             (b"cross-origin-resource-policy", b"same-origin"),
-            (b"permissions-policy", PERMISSIONS_POLICY.encode()),
         ]
+        if security.permissions_policy:
+            common.append((b"permissions-policy", security.permissions_policy.encode("latin-1")))
         hsts: Headers = []
         if security.enable_hsts:
             value = f"max-age={security.hsts_max_age_seconds}; includeSubDomains"
