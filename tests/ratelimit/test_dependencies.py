@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi import Depends, FastAPI
+from starlette.responses import JSONResponse
 
 from example_service.app import create_app
 from example_service.ratelimit import (
@@ -39,6 +40,10 @@ def app(make_settings: SettingsFactory) -> FastAPI:
     async def route_b() -> dict[str, Any]:
         return {}
 
+    @application.get("/api/v1/own", dependencies=[Depends(rate_limit(5, 60))])
+    async def own_response() -> JSONResponse:
+        return JSONResponse({"own": True}, headers={"X-Own": "1"})
+
     @application.get("/api/v1/mine", dependencies=[Depends(per_user_rate_limit(1, 60))])
     async def mine() -> dict[str, Any]:
         return {}
@@ -70,13 +75,25 @@ async def test_route_limit_counts_per_route_and_sets_its_headers(app: FastAPI) -
         refused = await client.get("/api/v1/a")
         assert refused.status_code == 429
         assert refused.json()["code"] == "rate_limited"
-        assert refused.headers["x-ratelimit-limit"] == "2"
+        # The refusing policy's headers only, not the global policy's beside them.
+        assert refused.headers.get_list("x-ratelimit-limit") == ["2"]
+        assert refused.headers.get_list("ratelimit-policy") == ['"route-ip-2-60";q=2;w=60']
         assert 0 < int(refused.headers["retry-after"]) <= 60
         # Same limit on another route: its own count.
         assert (await client.get("/api/v1/b")).status_code == 200
         # The global policy still counted every request above (1000 - 4 left for this client).
         global_headers = (await client.get("/api/v1/info")).headers
         assert global_headers["x-ratelimit-remaining"] == str(1000 + 10 - 5)
+
+
+async def test_a_route_building_its_own_response_keeps_the_headers(app: FastAPI) -> None:
+    async with running(app) as asgi, client_for(asgi) as client:
+        response = await client.get("/api/v1/own")
+        assert response.json() == {"own": True}
+        assert response.headers["x-own"] == "1"
+        assert response.headers.get_list("x-ratelimit-limit") == ["5"]
+        assert response.headers["x-ratelimit-remaining"] == "4"
+        assert response.headers["ratelimit"].startswith('"route-ip-5-60";r=4;t=')
 
 
 async def test_per_user_limit_follows_the_verified_subject(app: FastAPI) -> None:

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from example_service.errors.exceptions import AppError
+from example_service.errors.exceptions import AppError, RateLimitError
 from example_service.errors.problem import Problem, ProblemRenderer
 from example_service.errors.translate import problem_for
+from example_service.middleware.scope import RESPONSE_HEADERS
 from example_service.observability.logging import get_logger
 
 logger = get_logger("example_service.errors")
@@ -44,6 +45,10 @@ def register_exception_handlers(app: FastAPI, renderer: ProblemRenderer) -> None
         problem = problem_for(exc)
         path = request.url.path
         log_problem(problem, exc, path)
+        if isinstance(exc, RateLimitError):
+            # A refusal carries the headers of the policy that refused, not the global policy's
+            # that the edge would otherwise add too.
+            request.scope.pop(RESPONSE_HEADERS, None)
         return problem_response(renderer, problem, path)
 
     handled: tuple[Any, ...] = (HTTPException, RequestValidationError, AppError, IntegrityError)

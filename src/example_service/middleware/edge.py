@@ -5,7 +5,8 @@ boundary all need to see every request and every response start. Each ASGI layer
 coroutine frame per call and per `send`; measured under uvicorn, three separate layers cost ~3x
 what this one does. So the concerns stay in their own modules (request_id, security_headers,
 access_log, errors.boundary, telemetry) and this class only sequences them around one send
-wrapper. The security headers are added here so that the 500s the edge renders carry them too.
+wrapper. The security headers are added here so that the 500s the edge renders carry them too,
+and so are headers inner layers leave in the scope (`RESPONSE_HEADERS`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from example_service.errors.problem import ProblemRenderer
 from example_service.middleware.access_log import AccessLog, route_template
 from example_service.middleware.request_id import HEADER as REQUEST_ID_HEADER
 from example_service.middleware.request_id import request_id_from
+from example_service.middleware.scope import RESPONSE_HEADERS
 from example_service.middleware.security_headers import (
     Headers,
     SecurityHeaders,
@@ -71,6 +73,7 @@ class EdgeMiddleware:
                 message["headers"] = [
                     *own,
                     *extra,
+                    *scope.get(RESPONSE_HEADERS, ()),
                     (REQUEST_ID_HEADER, request_id.encode()),
                     (_PROCESS_TIME, b"%.3f" % ((perf_counter() - start) * 1000.0)),
                 ]

@@ -2,23 +2,23 @@
 
     @router.post("/reports", dependencies=[Depends(rate_limit(10, 60))])
 
-Each route counts separately (the route's path is part of the key). The dependency sets the
-rate-limit headers on the response (they replace the global policy's for that route) and
-raises `RateLimitError` when the limit is reached. A route that returns its own `Response`
-object keeps only that object's headers (FastAPI does not merge the injected one).
+Each route counts separately (the route's path is part of the key). The dependency leaves the
+rate-limit headers in the scope for the edge to add to the response (they replace the global
+policy's for that route, and reach a `Response` the route builds itself) and raises
+`RateLimitError` when the limit is reached.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
+from fastapi import Request
 
+from example_service.middleware.scope import RESPONSE_HEADERS
 from example_service.ratelimit.base import Algorithm, Policy
 from example_service.ratelimit.limiter import RateLimiter, rejection
-from example_service.ratelimit.middleware import ROUTE_HEADERS_SET
 
-Dependency = Callable[[Request, Response], Awaitable[None]]
+Dependency = Callable[[Request], Awaitable[None]]
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -26,9 +26,7 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-async def _enforce(
-    request: Request, response: Response, policy: Policy, strategy: str | None, scoped: bool
-) -> None:
+async def _enforce(request: Request, policy: Policy, strategy: str | None, scoped: bool) -> None:
     limiter = _limiter(request)
     scope = request.scope
     key_func = limiter.keys[strategy] if strategy else limiter.key_for
@@ -38,11 +36,9 @@ async def _enforce(
         key = f"{getattr(route, 'path', scope['path'])}|{key}"
     decision = await limiter.hit(key, policy)
     headers = limiter.headers(policy, decision)
-    scope[ROUTE_HEADERS_SET] = True
     if not decision.allowed:
         raise rejection(decision, headers)
-    for name, value in headers:
-        response.headers[name.decode()] = value.decode()
+    scope[RESPONSE_HEADERS] = headers
 
 
 def rate_limit(
@@ -65,8 +61,8 @@ def rate_limit(
         burst=burst,
     )
 
-    async def dependency(request: Request, response: Response) -> None:
-        await _enforce(request, response, policy, key, scoped=True)
+    async def dependency(request: Request) -> None:
+        await _enforce(request, policy, key, scoped=True)
 
     return dependency
 
@@ -84,10 +80,10 @@ def per_api_key_rate_limit(limit: int, window: int, **options: object) -> Depend
 def named_rate_limit(name: str, key: str | None = None) -> Dependency:
     """A policy registered on the limiter by name, keyed by the configured strategy."""
 
-    async def dependency(request: Request, response: Response) -> None:
+    async def dependency(request: Request) -> None:
         policy = _limiter(request).policies.get(name)
         if policy is None:
             raise LookupError(f"no rate-limit policy named {name!r}")
-        await _enforce(request, response, policy, key, scoped=False)
+        await _enforce(request, policy, key, scoped=False)
 
     return dependency

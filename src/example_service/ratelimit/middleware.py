@@ -1,21 +1,21 @@
 """The global policy for the API prefix, as one pure-ASGI layer.
 
 Per request on the default path: a prefix test, a key, one backend hit and five prebuilt-format
-headers appended to the response start. Health probes, metrics and docs are exempt. A refusal
-is answered here by the error contract's renderer (as a raised error it would be rendered by
-the edge, outside CORS, and a browser would see a CORS failure instead of the 429).
-A route with its own limit (see `dependencies`) marks the scope and its headers win.
+headers left in the scope for the edge to append to the response start (no send wrapper here).
+Health probes, metrics and docs are exempt. A refusal is answered here by the error contract's
+renderer (as a raised error it would be rendered by the edge, outside CORS, and a browser would
+see a CORS failure instead of the 429). A route with its own limit (see `dependencies`)
+replaces the headers in the scope with its own.
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from example_service.errors.boundary import send_problem
 from example_service.errors.problem import ProblemRenderer
+from example_service.middleware.scope import RESPONSE_HEADERS
 from example_service.ratelimit.limiter import RateLimiter, rejection
-
-ROUTE_HEADERS_SET = "ratelimit.route_headers"
 
 _EXEMPT_EXACT = ("/health", "/metrics", "/docs", "/redoc", "/openapi.json")
 
@@ -54,10 +54,5 @@ class RateLimitMiddleware:
         if not decision.allowed:
             await send_problem(self.renderer, rejection(decision, headers), scope, receive, send)
             return
-
-        async def send_with_headers(message: Message) -> None:
-            if "status" in message and ROUTE_HEADERS_SET not in scope:  # the response start
-                message["headers"] = [*message.get("headers", ()), *headers]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        scope[RESPONSE_HEADERS] = headers
+        await self.app(scope, receive, send)
