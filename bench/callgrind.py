@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import http.client
-import os
 import shutil
 import signal
 import subprocess
