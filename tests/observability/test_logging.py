@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 
@@ -11,8 +12,12 @@ from asgi_lifespan import LifespanManager
 
 from example_service.app import create_app
 from example_service.observability.access import AccessLogWriter
-from example_service.observability.context import request_id_var
-from example_service.observability.logging import configure_logging, get_logger, mask_email
+from example_service.observability.logging import (
+    Sink,
+    configure_logging,
+    get_logger,
+    mask_email,
+)
 from example_service.settings import DatabaseSettings, LogSettings
 from tests.conftest import LogCapture, SettingsFactory
 from tests.errors.conftest import add_failing_routes
@@ -145,15 +150,44 @@ async def test_database_echo_routes_sql_through_the_pipeline(
 def test_access_line_escapes_every_value() -> None:
     stream = io.BytesIO()
     writer = AccessLogWriter(configure_logging(LogSettings(), stream))
-    token = request_id_var.set("rid-1")
-    try:
-        writer.write('GE"T', '/a/"{x}"\\', 201, 1.23456, None)
-    finally:
-        request_id_var.reset(token)
+    writer.write('GE"T', '/a/"{x}"\\', 201, 1.23456, None, request_id='r"id')
     line = orjson.loads(stream.getvalue())
     assert line["method"] == 'GE"T'
     assert line["route"] == '/a/"{x}"\\'
     assert line["duration_ms"] == 1.235
     assert line["client"] is None
-    assert line["request_id"] == "rid-1"
+    assert line["request_id"] == 'r"id'
     assert line["status"] == 201
+
+
+class _CountingStream(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        super().flush()
+
+
+async def test_request_lines_are_flushed_once_per_loop_turn() -> None:
+    stream = _CountingStream()
+    sink = Sink(stream)
+    for n in range(5):
+        sink.line_soon(b"%d\n" % n)
+    assert stream.flushes == 0
+    await asyncio.sleep(0)
+    # The five lines of one turn leave in one flush (one write(2) on a real stream).
+    assert stream.flushes == 1
+    assert stream.getvalue() == b"0\n1\n2\n3\n4\n"
+    sink.line_soon(b"5\n")
+    sink.msg("other")  # an ordinary line flushes at once, the pending one with it
+    assert stream.flushes == 2
+    await asyncio.sleep(0)
+    assert stream.getvalue().endswith(b"5\nother\n")
+
+
+def test_request_lines_outside_an_event_loop_are_flushed_at_once() -> None:
+    stream = _CountingStream()
+    Sink(stream).line_soon(b"x\n")
+    assert stream.flushes == 1

@@ -15,7 +15,14 @@ UNMATCHED_ROUTE = "<unmatched>"
 
 class AccessLog(Protocol):
     def write(
-        self, method: str, route: str, status: int, duration_ms: float, client: str | None
+        self,
+        method: str,
+        route: str,
+        status: int,
+        duration_ms: float,
+        client: str | None,
+        *,
+        request_id: str | None,
     ) -> None: ...
 
 

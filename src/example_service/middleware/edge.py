@@ -104,5 +104,6 @@ class EdgeMiddleware:
                     final_status,
                     int(duration * 1_000_000.0) / 1000.0,  # ms to 3 decimals; round() is slower
                     client[0] if client else None,
+                    request_id=request_id,
                 )
             request_id_var.reset(token)

@@ -13,20 +13,20 @@ from typing import Any
 
 import orjson
 
-from example_service.observability.context import request_id_var
-
+# One line per request; the head (method, route, status) is rendered once per combination.
+_HEAD = b'{"logger":"example_service.access","method":%b,"route":%b,"status":%d,'
 _LINE = (
-    b'{"logger":"example_service.access","method":%s,"route":%s,"status":%d,'
-    b'"duration_ms":%.3f,"client":%s,"event":"http.request","request_id":%s,'
-    b'"level":"info","timestamp":"%s"}'
+    b'%b"duration_ms":%.3f,"client":%b,"event":"http.request","request_id":%b,'
+    b'"level":"info","timestamp":"%b.%06dZ"}\n'
 )
 
 
 class AccessLogWriter:
-    """Renders the line from a bytes template: ~2x cheaper than a dict through orjson.
+    """Renders the line from bytes templates: ~2x cheaper than a dict through orjson.
 
-    Every value is JSON-escaped: route templates and methods once each (cached, bounded),
-    client and request id per line.
+    Every value is JSON-escaped: the head (method, route template, status) once per combination
+    (cached, bounded), client and request id per line. Lines go to the sink's per-loop-turn
+    flush (`Sink.line_soon`): one write(2) for all the requests a turn completes.
     """
 
     _CACHE_LIMIT = 1024
@@ -34,40 +34,43 @@ class AccessLogWriter:
     def __init__(self, sink: Any) -> None:
         self._sink = sink
         self._second = -1
-        self._prefix = b""
-        self._escaped: dict[str, bytes] = {}
+        self._date = b""
+        self._heads: dict[tuple[str, str, int], bytes] = {}
 
-    def _json(self, value: str) -> bytes:
-        escaped = self._escaped.get(value)
-        if escaped is None:
-            escaped = orjson.dumps(value)
-            if len(self._escaped) < self._CACHE_LIMIT:
-                self._escaped[value] = escaped
-        return escaped
+    def _head(self, method: str, route: str, status: int) -> bytes:
+        key = (method, route, status)
+        head = self._heads.get(key)
+        if head is None:
+            head = _HEAD % (orjson.dumps(method), orjson.dumps(route), status)
+            if len(self._heads) < self._CACHE_LIMIT:
+                self._heads[key] = head
+        return head
 
-    def _timestamp(self) -> bytes:
+    def write(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        duration_ms: float,
+        client: str | None,
+        *,
+        request_id: str | None,
+    ) -> None:
         now = time.time()
         second = int(now)
         if second != self._second:
             # The date part changes once a second; format it once per second.
             self._second = second
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
-        return b"%s.%06dZ" % (self._prefix, int((now - second) * 1e6))
-
-    def write(
-        self, method: str, route: str, status: int, duration_ms: float, client: str | None
-    ) -> None:
-        request_id = request_id_var.get()
-        self._sink.msg(
+            self._date = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
+        self._sink.line_soon(
             _LINE
             % (
-                self._json(method),
-                self._json(route),
-                status,
+                self._heads.get((method, route, status)) or self._head(method, route, status),
                 duration_ms,
                 orjson.dumps(client),
                 orjson.dumps(request_id),
-                self._timestamp(),
+                self._date,
+                int((now - second) * 1e6),
             )
         )
 
@@ -79,8 +82,16 @@ class StructlogAccessLog:
         self._logger = logger
 
     def write(
-        self, method: str, route: str, status: int, duration_ms: float, client: str | None
+        self,
+        method: str,
+        route: str,
+        status: int,
+        duration_ms: float,
+        client: str | None,
+        *,
+        request_id: str | None,
     ) -> None:
+        # The request id comes from the context, as on every structlog line.
         self._logger.info(
             "http.request",
             method=method,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 Algorithm = Literal["fixed_window", "sliding_window", "token_bucket"]
 Clock = Callable[[], float]  # seconds since the epoch (wall clock: reset is an epoch time)
@@ -43,6 +43,7 @@ class Policy:
     # Prebuilt header pairs: the same on every response under this policy.
     policy_pair: tuple[bytes, bytes] = field(init=False)
     limit_pair: tuple[bytes, bytes] = field(init=False)
+    hour_limit_pair: tuple[bytes, bytes] | None = field(init=False)
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window < 1 or self.burst < 0:
@@ -55,25 +56,22 @@ class Policy:
         object.__setattr__(self, "name_bytes", f'"{self.name}";r='.encode())
         object.__setattr__(self, "policy_pair", (b"ratelimit-policy", header.encode()))
         object.__setattr__(self, "limit_pair", (b"x-ratelimit-limit", b"%d" % self.capacity))
+        hour_pair = None if self.per_hour is None else (b"x-ratelimit-limit", b"%d" % self.per_hour)
+        object.__setattr__(self, "hour_limit_pair", hour_pair)
 
 
-class Decision:
-    __slots__ = ("allowed", "limit", "remaining", "reset_at_epoch", "retry_after")
+class Decision(NamedTuple):
+    """One hit's outcome.
 
-    def __init__(
-        self, allowed: bool, limit: int, remaining: int, reset_at_epoch: int, retry_after: int
-    ) -> None:
-        self.allowed = allowed
-        self.limit = limit
-        self.remaining = remaining
-        self.reset_at_epoch = reset_at_epoch  # whole seconds since the epoch
-        self.retry_after = retry_after  # whole seconds; 0 when allowed
+    A tuple so that hot paths can build it with `tuple.__new__(Decision, values)`: that skips the
+    Python-level `__new__` a NamedTuple call runs, half the cost (measured).
+    """
 
-    def __repr__(self) -> str:
-        return (
-            f"Decision(allowed={self.allowed}, limit={self.limit}, remaining={self.remaining},"
-            f" reset_at_epoch={self.reset_at_epoch}, retry_after={self.retry_after})"
-        )
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at_epoch: int  # whole seconds since the epoch
+    retry_after: int  # whole seconds; 0 when allowed
 
 
 class RateLimitBackend(Protocol):

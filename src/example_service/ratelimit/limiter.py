@@ -63,19 +63,23 @@ class RateLimiter:
 
     def headers(self, policy: Policy, decision: Decision) -> Headers:
         # On every limited response: bytes formatting only, the constant pairs prebuilt.
-        remaining = decision.remaining
-        reset = decision.reset_at_epoch
-        limit = decision.limit
+        _, limit, remaining, reset, _ = decision
+        if limit == policy.capacity:
+            limit_pair = policy.limit_pair
+        elif limit == policy.per_hour and policy.hour_limit_pair is not None:
+            limit_pair = policy.hour_limit_pair
+        else:
+            limit_pair = (b"x-ratelimit-limit", b"%d" % limit)
+        until_reset = reset - int(self.clock())
+        until_reset = until_reset if until_reset > 0 else 0
         return [
-            policy.limit_pair
-            if limit == policy.capacity
-            else (b"x-ratelimit-limit", b"%d" % limit),
+            limit_pair,
             (b"x-ratelimit-remaining", b"%d" % remaining),
             (b"x-ratelimit-reset", b"%d" % reset),
             policy.policy_pair,
             (
                 b"ratelimit",
-                b"%b%d;t=%d" % (policy.name_bytes, remaining, max(0, reset - int(self.clock()))),
+                b"%b%d;t=%d" % (policy.name_bytes, remaining, until_reset),
             ),
         ]
 

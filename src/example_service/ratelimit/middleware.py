@@ -10,6 +10,8 @@ replaces the headers in the scope with its own.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from example_service.errors.boundary import send_problem
@@ -30,29 +32,32 @@ class RateLimitMiddleware:
         self.prefix = api_prefix
         self.exempt_exact = frozenset((*_EXEMPT_EXACT, f"{api_prefix}/health"))
         self.exempt_prefixes = (f"{api_prefix}/health/", "/docs/", "/redoc/")
+        # Per path, whether the policy applies: one C-level cache lookup for the paths clients
+        # repeat, bounded against clients that never do.
+        self.applies = lru_cache(maxsize=4096)(self._applies)
+
+    def _applies(self, path: str) -> bool:
+        return (
+            path.startswith(self.prefix)
+            and path not in self.exempt_exact
+            and not path.startswith(self.exempt_prefixes)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or not path.startswith(self.prefix)
-            or path in self.exempt_exact
-            or path.startswith(self.exempt_prefixes)
-        ):
+        if scope["type"] != "http" or not self.applies(scope["path"]):
             await self.app(scope, receive, send)
             return
-
         limiter = self.limiter
         policy = limiter.default
-        backend = limiter.backend
-        if backend is limiter.memory:
+        memory = limiter.memory
+        if limiter.backend is memory:
             # The default path: decided synchronously, no coroutine to create and await.
-            decision = backend.hit_now(limiter.key_for(scope), policy)
+            decision = memory.hit_now(limiter.key_for(scope), policy)
         else:
-            decision = await backend.hit(limiter.key_for(scope), policy)
+            decision = await limiter.backend.hit(limiter.key_for(scope), policy)
         headers = limiter.headers(policy, decision)
-        if not decision.allowed:
+        if decision[0]:  # allowed
+            scope[RESPONSE_HEADERS] = headers
+            await self.app(scope, receive, send)
+        else:
             await send_problem(self.renderer, rejection(decision, headers), scope, receive, send)
-            return
-        scope[RESPONSE_HEADERS] = headers
-        await self.app(scope, receive, send)
