@@ -138,7 +138,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def wrk(port: int, target: Target, seconds: int, connections: int) -> tuple[float, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, target: Target, seconds: int, connections: int) -> tuple[float, float, int]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in target.headers:
         cmd += ["-H", header]
@@ -147,41 +153,71 @@ def wrk(port: int, target: Target, seconds: int, connections: int) -> tuple[floa
         cmd = ["taskset", "-c", "1", *cmd]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx:
         raise RuntimeError(f"{target.name}: {non2xx.group(1)} non-2xx responses\n{out}")
-    return rps, float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan")  # type: ignore[union-attr]
+    latency = float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan")
+    return rps, latency, count
+
+
+@dataclass
+class Round:
+    rps: float
+    p99_ms: float
+    cpu_us: float  # server CPU (user + system) per request
 
 
 def measure(
     targets: list[Target], rounds: int, seconds: int, connections: int
-) -> dict[str, list[tuple[float, float]]]:
-    results: dict[str, list[tuple[float, float]]] = {t.name: [] for t in targets}
+) -> dict[str, list[Round]]:
+    results: dict[str, list[Round]] = {t.name: [] for t in targets}
     for round_no in range(rounds):
         for index, target in enumerate(targets):
             port = 8700 + index
             proc = start(target, port)
             try:
                 wrk(port, target, 2, connections)  # warm-up
-                rps, p99 = wrk(port, target, seconds, connections)
+                before = cpu_seconds(proc.pid)
+                rps, p99, count = wrk(port, target, seconds, connections)
+                cpu_us = (cpu_seconds(proc.pid) - before) / count * 1e6
             finally:
                 stop(proc)
-            results[target.name].append((rps, p99))
-            print(f"  round {round_no + 1} {target.name:>8}: {rps:8.0f} req/s  p99 {p99:6.2f} ms")
+            results[target.name].append(Round(rps, p99, cpu_us))
+            print(
+                f"  round {round_no + 1} {target.name:>8}: {rps:8.0f} req/s  p99 {p99:6.2f} ms"
+                f"  cpu {cpu_us:6.1f} us/request"
+            )
     return results
 
 
-def report(results: dict[str, list[tuple[float, float]]]) -> None:
+def report(results: dict[str, list[Round]]) -> None:
+    """Medians, and two ratios per reference: req/s, and server CPU per request.
+
+    While the server saturates its core the two agree (CPU per request is then 1 / req/s); when
+    it waits (on Redis, say) CPU per request is what a request costs it, idle time excluded.
+    """
     med = {
-        name: (statistics.median(r for r, _ in rows), statistics.median(p for _, p in rows))
+        name: Round(
+            statistics.median(r.rps for r in rows),
+            statistics.median(r.p99_ms for r in rows),
+            statistics.median(r.cpu_us for r in rows),
+        )
         for name, rows in results.items()
     }
-    for name, (rps, p99) in med.items():
-        print(f"{name:>8}: median {rps:8.0f} req/s   p99 {p99:6.2f} ms")
-    for name in med:
+    for name, m in med.items():
+        print(
+            f"{name:>8}: median {m.rps:8.0f} req/s   p99 {m.p99_ms:6.2f} ms"
+            f"   cpu {m.cpu_us:6.1f} us/request"
+        )
+    ours = med["ours"]
+    for name, m in med.items():
         if name.startswith("bare"):
-            print(f"ratio ours / {name}: {med['ours'][0] / med[name][0]:.3f}")
+            print(
+                f"ratio ours / {name}: req/s {ours.rps / m.rps:.3f},"
+                f" by CPU per request {m.cpu_us / ours.cpu_us:.3f}"
+            )
 
 
 def main() -> None:

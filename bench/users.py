@@ -79,7 +79,7 @@ def run(database_url: str, rounds: int, seconds: int, connections: int) -> None:
         wrk(PORT, target, 2, connections)  # warm-up
         results = []
         for round_no in range(rounds):
-            rps, p99 = wrk(PORT, target, seconds, connections)
+            rps, p99, _ = wrk(PORT, target, seconds, connections)
             results.append(rps)
             print(f"  round {round_no + 1}: {rps:8.0f} req/s  p99 {p99:6.2f} ms")
     finally:
