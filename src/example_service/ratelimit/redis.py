@@ -13,6 +13,7 @@ from example_service.ratelimit.base import Clock, Decision, Policy, wall_clock
 from example_service.redis.client import RedisLayer
 from example_service.redis.pipeline import Script, pack_args
 
+_KEY_AND_NOW = b"$%d\r\n%b\r\n$%d\r\n%b\r\n"
 _new = tuple.__new__  # _new(Decision, values): a Decision built in C (see Decision)
 
 
@@ -61,7 +62,10 @@ class RedisBackend:
         call = self._calls.get((id(policy), cost)) or self._call(policy, cost)
         script, head, tail, constant, _ = call
         redis_key = f"{self.prefix}{policy.name}:{key}"
-        packed = head + pack_args((redis_key, now)) + tail
-        reply = await self.redis.run_packed(script, packed, (1, redis_key, now, *constant))
+        key_bytes = redis_key.encode()
+        now_bytes = b"%d" % now
+        # The two per-hit arguments in RESP, in one format.
+        packed = head + _KEY_AND_NOW % (len(key_bytes), key_bytes, len(now_bytes), now_bytes) + tail
+        reply = await self.redis.submit_packed(script, packed, (1, redis_key, now, *constant))
         allowed, limit, remaining, reset, retry_after = reply
         return _new(Decision, (allowed == 1, limit, remaining, reset, retry_after))

@@ -2,11 +2,13 @@
 
 Every call goes breaker -> auto-pipeline -> one shared `redis.asyncio` client. Failures come
 back as `BackendUnavailable`; while the breaker is open calls fail at once instead of waiting
-for the timeout.
+for the timeout. The pipeline records each batch's outcome in the breaker, so a call costs the
+breaker one check, not a check and a record.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,42 +36,32 @@ class RedisLayer:
         timeout: float = 0.25,
     ) -> None:
         self.client = client
-        self.pipeline = AutoPipeline(client, timeout)
         self.breaker = breaker or CircuitBreaker()
+        self.pipeline = AutoPipeline(client, timeout, breaker=self.breaker)
+
+    def _admit(self) -> None:
+        if not self.breaker.allow():
+            raise BackendUnavailable("redis: circuit open")
 
     async def execute(self, *args: Any) -> Any:
-        if not self.breaker.allow():
-            raise BackendUnavailable("redis: circuit open")
-        try:
-            result = await self.pipeline.execute(*args)
-        except BackendUnavailable:
-            self.breaker.record_failure()
-            raise
-        self.breaker.record_success()
-        return result
+        self._admit()
+        return await self.pipeline.execute(*args)
 
     async def run_script(self, script: Script, keys: list[Any], args: list[Any]) -> Any:
-        if not self.breaker.allow():
-            raise BackendUnavailable("redis: circuit open")
-        try:
-            result = await self.pipeline.run_script(script, keys, args)
-        except BackendUnavailable:
-            self.breaker.record_failure()
-            raise
-        self.breaker.record_success()
-        return result
+        self._admit()
+        return await self.pipeline.run_script(script, keys, args)
 
-    async def run_packed(self, script: Script, packed: bytes, eval_args: tuple[Any, ...]) -> Any:
-        """`run_script` for a call the caller packed itself (hot paths cache constant parts)."""
-        if not self.breaker.allow():
-            raise BackendUnavailable("redis: circuit open")
-        try:
-            result = await self.pipeline.run_packed(script, packed, eval_args)
-        except BackendUnavailable:
-            self.breaker.record_failure()
-            raise
-        self.breaker.record_success()
-        return result
+    def submit_packed(
+        self, script: Script, packed: bytes, eval_args: tuple[Any, ...]
+    ) -> asyncio.Future[Any]:
+        """`run_script` for a call the caller packed itself, as a future to await.
+
+        For the per-request path (the rate limiter): no coroutine of its own to create and
+        resume, and the constant parts of the call are cached by the caller. Raises
+        `BackendUnavailable` at once while the breaker is open; the future fails with it.
+        """
+        self._admit()
+        return self.pipeline.run_packed(script, packed, eval_args)
 
     async def ping(self) -> None:
         """Readiness: a direct PING, bypassing the breaker so it reports the server's truth."""

@@ -27,6 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from example_service.redis.breaker import CircuitBreaker
 from example_service.redis.errors import BackendUnavailable
 
 
@@ -63,12 +64,23 @@ _Entry = tuple[tuple[Any, ...], bytes, "asyncio.Future[Any]", Script | None]
 
 
 class AutoPipeline:
-    def __init__(self, client: aioredis.Redis, timeout: float, max_batch: int = 512) -> None:
+    """The batching queue. With a breaker, it records each batch's outcome: one success per
+    batch that got replies, one failure per command that failed (so a failed batch of three
+    or more opens a breaker whose threshold is three, as three failed calls would)."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        timeout: float,
+        max_batch: int = 512,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         # Batches go out one at a time, so one dedicated connection carries them all; it
         # (re)connects lazily on the next write after an error.
         self._conn: Connection = client.connection_pool.make_connection()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         self._timeout = timeout
         self._max_batch = max_batch
+        self._breaker = breaker
         self._queue: list[_Entry] = []
         self._flusher: asyncio.Task[None] | None = None
         # Observable counters: tests and the benchmark read round trips per command.
@@ -123,22 +135,33 @@ class AutoPipeline:
         except (RedisError, OSError) as exc:
             error = BackendUnavailable(f"redis: {type(exc).__name__}: {exc}")
             for _, _, future, _ in batch:
+                self._failed()
                 if not future.done():
                     future.set_exception(error)
             return
         except BaseException as exc:
             # Cancelled (shutdown) or a bug: no caller may wait forever.
             for _, _, future, _ in batch:
+                self._failed()
                 if not future.done():
                     future.set_exception(BackendUnavailable(f"redis: {type(exc).__name__}"))
             raise
+        self._deliver(batch, replies)
+
+    def _deliver(self, batch: list[_Entry], replies: list[Any]) -> None:
+        if self._breaker is not None:
+            self._breaker.record_success()
         for (_, _, future, _), reply in zip(batch, replies, strict=True):
-            if future.done():
-                continue
             if isinstance(reply, Exception):
-                future.set_exception(BackendUnavailable(f"redis: {reply}"))
-            else:
+                self._failed()
+                if not future.done():
+                    future.set_exception(BackendUnavailable(f"redis: {reply}"))
+            elif not future.done():
                 future.set_result(reply)
+
+    def _failed(self) -> None:
+        if self._breaker is not None:
+            self._breaker.record_failure()
 
     async def _pipeline(self, commands: list[bytes]) -> list[Any]:
         """Write the whole batch at once, then read its replies: one round trip."""
