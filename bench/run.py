@@ -232,7 +232,9 @@ def main() -> None:
         default="wrk",
         help="wrk: throughput; callgrind: instructions per request (repeatable on a busy machine)",
     )
-    parser.add_argument("--requests", type=int, default=2000, help="requests per callgrind run")
+    parser.add_argument(
+        "--callgrind-seconds", type=int, default=15, help="length of the measured callgrind run"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -245,7 +247,10 @@ def main() -> None:
     try:
         if args.method == "callgrind":
             counts = {
-                t.name: instructions_per_request(t, 8710, args.requests, start) for t in targets
+                t.name: instructions_per_request(
+                    t, 8710, args.callgrind_seconds, args.connections, start
+                )
+                for t in targets
             }
             for name, count in counts.items():
                 print(f"{name:>8}: {count:10.0f} instructions/request")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import httpx
 import pytest
@@ -43,7 +44,11 @@ def test_accept_rules() -> None:
     assert accept_request_id(b"") is None
     assert accept_request_id(b"x" * 64) == "x" * 64
     assert accept_request_id(b"x" * 65) is None
-    assert len({new_request_id() for _ in range(1000)}) == 1000
+    ids = [new_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    # 32 hex digits each: the process prefix, then the counter at a fixed width.
+    assert all(re.fullmatch("[0-9a-f]{32}", value) for value in ids)
+    assert len({value[:16] for value in ids}) == 1
 
 
 async def test_request_id_in_every_log_line(client: httpx.AsyncClient, logs: LogCapture) -> None:

@@ -28,7 +28,7 @@ from example_service.middleware.security_headers import (
     needs_merge,
 )
 from example_service.observability.context import request_id_var
-from example_service.observability.telemetry import Telemetry
+from example_service.observability.telemetry import NoopTelemetry, Telemetry
 
 _PROCESS_TIME = b"x-process-time"
 
@@ -47,6 +47,8 @@ class EdgeMiddleware:
         self.security = security
         self.renderer = renderer
         self.telemetry = telemetry
+        # Noop telemetry (the default) costs not even a call per request.
+        self.observe = None if isinstance(telemetry, NoopTelemetry) else telemetry.observe_request
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,7 +58,10 @@ class EdgeMiddleware:
 
         start = perf_counter()
         request_id = request_id_from(scope["headers"])
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.get("state")  # the server's copy of the lifespan state, as a rule
+        if state is None:
+            state = scope["state"] = {}
+        state["request_id"] = request_id
         status = 0
 
         async def send_wrapper(message: Message) -> None:
@@ -95,7 +100,8 @@ class EdgeMiddleware:
             route = route_template(scope)
             method = scope["method"]
             final_status = status or 500
-            self.telemetry.observe_request(method, route, final_status, duration)
+            if self.observe is not None:
+                self.observe(method, route, final_status, duration)
             if self.access_log is not None:
                 client = scope.get("client")
                 self.access_log.write(

