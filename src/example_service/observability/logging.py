@@ -89,37 +89,46 @@ class Sink:
     def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
         self._lock = threading.Lock()
-        self._flush_pending = False
+        self._pending: list[bytes] = []
 
     def msg(self, message: bytes | str) -> None:
         data = message.encode() if isinstance(message, str) else message
         with self._lock:
+            self._write_pending()
             self._stream.write(data + b"\n")
             self._stream.flush()
 
     def line_soon(self, line: bytes) -> None:
-        """Write a whole line (newline included) now; flush it at the end of this loop turn.
+        """Queue a whole line (newline included); it is written at the end of this loop turn.
 
         For the line written on every request: the requests served in one event-loop turn then
-        cost one write(2) together instead of one each. A line is at most one turn late, and
-        any `msg` in between flushes it too. Outside an event loop it is flushed at once.
+        cost one write(2) together instead of one each. The sink buffers itself because the
+        stream may not (with PYTHONUNBUFFERED=1, common in containers, stdout writes straight
+        through). A line is at most one turn late, and any `msg` in between writes it first.
+        Outside an event loop it is written at once.
         """
         with self._lock:
-            self._stream.write(line)
-        if self._flush_pending:
+            self._pending.append(line)
+            first = len(self._pending) == 1
+        if not first:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self._flush()
             return
-        self._flush_pending = True
         loop.call_soon(self._flush)
 
     def _flush(self) -> None:
-        self._flush_pending = False
         with self._lock:
+            self._write_pending()
             self._stream.flush()
+
+    def _write_pending(self) -> None:
+        # Under the lock.
+        if self._pending:
+            lines, self._pending = self._pending, []
+            self._stream.write(b"".join(lines))
 
     # structlog calls the method named after the level
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
