@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
+from starlette.types import Message, Scope
 
 from example_service.app import create_app
 from example_service.middleware.proxy_headers import TrustedProxies, client_from_chain
@@ -150,6 +151,52 @@ async def test_trusted_hosts(hosts_app: FastAPI, host: str, status: int) -> None
             assert response.json()["code"] == "bad_request"
             assert response.headers["content-type"] == "application/problem+json"
             assert response.headers["x-frame-options"] == "DENY"
+
+
+async def _websocket(app: FastAPI, host: str) -> list[Message]:
+    """One WebSocket session driven at the ASGI level: connect, then the client leaves."""
+    incoming: list[Message] = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.disconnect", "code": 1000},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", host.encode())],
+        "client": (PEER, 50000),
+        "server": ("testserver", 80),
+        "subprotocols": [],
+    }
+    async with LifespanManager(app) as manager:
+        await manager.app(scope, receive, send)
+    return sent
+
+
+async def test_trusted_hosts_cover_websockets(hosts_app: FastAPI) -> None:
+    @hosts_app.websocket("/ws")
+    async def hello(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("served")
+        await websocket.close()
+
+    served = await _websocket(hosts_app, "api.example.com")
+    assert [m["type"] for m in served] == ["websocket.accept", "websocket.send", "websocket.close"]
+    # Closed before it is accepted: the server answers the handshake with a 403.
+    refused = await _websocket(hosts_app, "evil.com")
+    assert [(m["type"], m.get("code")) for m in refused] == [("websocket.close", 1008)]
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """Trusted hosts from APP_ALLOWED_HOSTS: a request for any other Host is a 400 problem.
 
+A WebSocket handshake for another host is closed before it is accepted (policy violation,
+1008), which the server answers with a 403.
+
 Own pure-ASGI layer rather than Starlette's TrustedHostMiddleware, whose plain-text 400 would
 bypass the error contract. Not installed when the setting is `*` (the default).
 """
@@ -33,13 +36,17 @@ class TrustedHostMiddleware:
     def allows(self, host: bytes) -> bool:
         return host in self.exact or any(host.endswith(s) for s in self.suffixes)
 
+    def allows_scope(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"host":
+                return self.allows(host_without_port(value))
+        return self.allows(b"")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            host = b""
-            for name, value in scope["headers"]:
-                if name == b"host":
-                    host = host_without_port(value)
-                    break
-            if not self.allows(host):
-                raise BadRequestError("The Host header names a host this service does not serve.")
+        kind = scope["type"]
+        if kind == "http" and not self.allows_scope(scope):
+            raise BadRequestError("The Host header names a host this service does not serve.")
+        if kind == "websocket" and not self.allows_scope(scope):
+            await send({"type": "websocket.close", "code": 1008, "reason": "host not served"})
+            return
         await self.app(scope, receive, send)
