@@ -56,7 +56,7 @@ class RateLimitMiddleware:
         else:
             decision = await limiter.backend.hit(limiter.key_for(scope), policy)
         headers = limiter.headers(policy, decision)
-        if decision[0]:  # allowed
+        if decision.allowed:
             scope[RESPONSE_HEADERS] = headers
             await self.app(scope, receive, send)
         else:
