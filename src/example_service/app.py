@@ -252,6 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app,
         _legacy_login_router(),
         responses=problem_responses(500),
+        deprecated=True,  # documented as such: new clients use the API prefix
     )
     if settings.telemetry.mode == "prometheus":
         app.include_router(metrics.router)

@@ -28,10 +28,14 @@ def include_flat(
     *,
     prefix: str = "",
     responses: dict[int | str, dict[str, Any]] | None = None,
+    deprecated: bool | None = None,
 ) -> None:
+    """Register each route of `router` on the app under `prefix`; `deprecated` overrides."""
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"include_flat takes API routes only, got {route!r}")
         params = {name: getattr(route, name) for name in _ROUTE_PARAMS}
         params["responses"] = {**(responses or {}), **route.responses}
+        if deprecated is not None:
+            params["deprecated"] = deprecated
         app.router.add_api_route(prefix + route.path, route.endpoint, **params)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import bcrypt
 from sqlalchemy import select, update
 
+from example_service.app import create_app
 from example_service.auth.models import AuthSession
 from example_service.users.models import User
+from tests.conftest import SettingsFactory
 from tests.identity import PASSWORD, Api
 
 
@@ -28,6 +30,18 @@ async def test_login_form_and_json_on_both_paths(api: Api) -> None:
         "/api/v1/users/me", headers={"Authorization": f"Bearer {legacy.json()['access_token']}"}
     )
     assert me.status_code == 200
+
+
+def test_the_path_outside_the_prefix_is_documented_as_deprecated(
+    make_settings: SettingsFactory,
+) -> None:
+    paths = create_app(make_settings()).openapi()["paths"]
+    assert paths["/auth/login"]["post"]["deprecated"] is True
+    assert "deprecated" not in paths["/api/v1/auth/login"]["post"]
+    assert (
+        paths["/auth/login"]["post"]["operationId"]
+        != paths["/api/v1/auth/login"]["post"]["operationId"]
+    )
 
 
 async def test_login_rejects_bad_bodies(api: Api) -> None:
