@@ -148,4 +148,7 @@ async def test_lua_scripts_decide_exactly_like_the_memory_backend(
 def test_policy_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="invalid"):
         Policy("bad", limit=0, window=10)
-    assert Policy("p", limit=5, window=60, burst=2).policy_header == b'"p";q=7;w=60'
+    assert Policy("p", limit=5, window=60, burst=2).policy_pair == (
+        b"ratelimit-policy",
+        b'"p";q=7;w=60',
+    )

@@ -46,7 +46,6 @@ class EdgeMiddleware:
         self.app = app
         self.security = security
         self.renderer = renderer
-        self.telemetry = telemetry
         # Noop telemetry (the default) costs not even a call per request.
         self.observe = None if isinstance(telemetry, NoopTelemetry) else telemetry.observe_request
         self.access_log = access_log

@@ -16,15 +16,16 @@ _SAFE = re.compile(rb"[A-Za-z0-9._:\-]{1,%d}" % MAX_LENGTH)
 # load, measured).
 # The counter starts at 2**64 so that hex() of it is "0x1" and 16 digits: slicing that is ~30 %
 # cheaper than formatting with a width (measured).
+_FIRST = 1 << 64 | 1
 _PREFIX = os.urandom(8).hex()
-_counter = itertools.count(1 << 64 | 1)
+_counter = itertools.count(_FIRST)
 
 
 def _reseed() -> None:
     # Forked workers (gunicorn --preload) must not share the parent's prefix.
     global _PREFIX, _counter  # noqa: PLW0603 - process-wide generator state, reset on fork
     _PREFIX = os.urandom(8).hex()
-    _counter = itertools.count(1 << 64 | 1)
+    _counter = itertools.count(_FIRST)
 
 
 os.register_at_fork(after_in_child=_reseed)

@@ -37,13 +37,11 @@ class AccessLogWriter:
         self._date = b""
         self._heads: dict[tuple[str, str, int], bytes] = {}
 
-    def _head(self, method: str, route: str, status: int) -> bytes:
-        key = (method, route, status)
-        head = self._heads.get(key)
-        if head is None:
-            head = _HEAD % (orjson.dumps(method), orjson.dumps(route), status)
-            if len(self._heads) < self._CACHE_LIMIT:
-                self._heads[key] = head
+    def _new_head(self, method: str, route: str, status: int) -> bytes:
+        # Called on a cache miss only.
+        head = _HEAD % (orjson.dumps(method), orjson.dumps(route), status)
+        if len(self._heads) < self._CACHE_LIMIT:
+            self._heads[(method, route, status)] = head
         return head
 
     def write(
@@ -65,7 +63,7 @@ class AccessLogWriter:
         self._sink.line_soon(
             _LINE
             % (
-                self._heads.get((method, route, status)) or self._head(method, route, status),
+                self._heads.get((method, route, status)) or self._new_head(method, route, status),
                 duration_ms,
                 orjson.dumps(client),
                 orjson.dumps(request_id),

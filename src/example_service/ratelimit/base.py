@@ -38,7 +38,6 @@ class Policy:
     per_hour: int | None = None
     capacity: int = field(init=False)
     window_ms: int = field(init=False)
-    policy_header: bytes = field(init=False)
     name_bytes: bytes = field(init=False)
     # Prebuilt header pairs: the same on every response under this policy.
     policy_pair: tuple[bytes, bytes] = field(init=False)
@@ -52,7 +51,6 @@ class Policy:
         object.__setattr__(self, "window_ms", self.window * 1000)
         # IETF draft-ietf-httpapi-ratelimit-headers: a quota of q units per w seconds.
         header = f'"{self.name}";q={self.capacity};w={self.window}'
-        object.__setattr__(self, "policy_header", header.encode())
         object.__setattr__(self, "name_bytes", f'"{self.name}";r='.encode())
         object.__setattr__(self, "policy_pair", (b"ratelimit-policy", header.encode()))
         object.__setattr__(self, "limit_pair", (b"x-ratelimit-limit", b"%d" % self.capacity))
