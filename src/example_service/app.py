@@ -12,8 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi._body_limit import AppBodyLimitMiddleware
-from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp
 
 from example_service.api_keys import router as api_keys
@@ -32,6 +30,7 @@ from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
 from example_service.middleware.cors import ProblemCORSMiddleware
 from example_service.middleware.edge import EdgeMiddleware
+from example_service.middleware.exception_handlers import ExceptionHandlersMiddleware
 from example_service.middleware.input_guard import InputGuard
 from example_service.middleware.proxy_headers import ProxyHeadersMiddleware
 from example_service.middleware.security_headers import SecurityHeaders
@@ -50,27 +49,34 @@ OPENAPI_URL = "/openapi.json"
 
 
 class ServiceApp(FastAPI):
-    """FastAPI whose outermost layers are ours.
+    """FastAPI whose middleware stack is ours at both ends.
 
-    Starlette puts ServerErrorMiddleware outside all user middleware, so a 500 it renders never
-    passes back through them and loses their headers. We drop it and wrap the stack from outside:
-    the edge (request id, timing, access log, error boundary) -> FastAPI's stack -> user
-    middleware. FastAPI's exception-telemetry and app-wide body-limit wrappers are dropped too:
-    the edge records errors and the input guard limits bodies, and each wrapper is a coroutine
-    frame on every request.
+    Outside: Starlette puts ServerErrorMiddleware outside all user middleware, so a 500 it
+    renders never passes back through them and loses their headers. Ours wraps the stack from
+    outside instead: the edge (request id, timing, access log, error boundary). FastAPI's
+    exception-telemetry wrapper goes too (the edge records errors), and so does its app-wide
+    body limit unless `max_body_size` is set (the input guard limits bodies per path).
+    Inside: one `ExceptionHandlersMiddleware` instead of Starlette's ExceptionMiddleware and
+    FastAPI's AsyncExitStackMiddleware (see there). Each layer left out is a coroutine frame
+    on every request.
     """
 
     outer: Callable[[ASGIApp], ASGIApp] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
-        stack = super().build_middleware_stack()
-        if isinstance(stack, ServerErrorMiddleware):
-            stack = stack.app
-        if isinstance(stack, ExceptionTelemetryMiddleware):
-            stack = stack.app
-        if isinstance(stack, AppBodyLimitMiddleware) and self.max_body_size is None:
-            stack = stack.app
-        return self.outer(stack) if self.outer is not None else stack
+        # Handlers for 500 and Exception belong to the edge's boundary, as they belong to
+        # ServerErrorMiddleware in Starlette.
+        handlers = {
+            key: handler
+            for key, handler in self.exception_handlers.items()
+            if key not in (500, Exception)
+        }
+        app: ASGIApp = ExceptionHandlersMiddleware(self.router, handlers)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        if self.max_body_size is not None:
+            app = AppBodyLimitMiddleware(app, max_body_size=self.max_body_size)
+        return self.outer(app) if self.outer is not None else app
 
 
 def _outer_layers(
