@@ -12,6 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi._body_limit import AppBodyLimitMiddleware
+from fastapi.telemetry import TelemetryConfig
+from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from starlette.types import ASGIApp
 
 from example_service.api_keys import router as api_keys
@@ -46,6 +48,13 @@ from example_service.settings import Settings
 from example_service.users import router as users
 
 OPENAPI_URL = "/openapi.json"
+# FastAPI's native OpenTelemetry, all off (TELEMETRY_OTEL=false): ours is TELEMETRY_MODE.
+OTEL_OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 class ServiceApp(FastAPI):
@@ -54,14 +63,15 @@ class ServiceApp(FastAPI):
     Outside: Starlette puts ServerErrorMiddleware outside all user middleware, so a 500 it
     renders never passes back through them and loses their headers. Ours wraps the stack from
     outside instead: the edge (request id, timing, access log, error boundary). FastAPI's
-    exception-telemetry wrapper goes too (the edge records errors), and so does its app-wide
-    body limit unless `max_body_size` is set (the input guard limits bodies per path).
+    exception recorder for its native OpenTelemetry stays only with TELEMETRY_OTEL on, and its
+    app-wide body limit only with `max_body_size` set (the input guard limits bodies per path).
     Inside: one `ExceptionHandlersMiddleware` instead of Starlette's ExceptionMiddleware and
     FastAPI's AsyncExitStackMiddleware (see there). Each layer left out is a coroutine frame
     on every request.
     """
 
     outer: Callable[[ASGIApp], ASGIApp] | None = None
+    otel = False  # FastAPI's native OpenTelemetry on: keep its exception recorder
 
     def build_middleware_stack(self) -> ASGIApp:
         # Handlers for 500 and Exception belong to the edge's boundary, as they belong to
@@ -76,6 +86,8 @@ class ServiceApp(FastAPI):
             app = cls(app, *args, **kwargs)
         if self.max_body_size is not None:
             app = AppBodyLimitMiddleware(app, max_body_size=self.max_body_size)
+        if self.otel:
+            app = ExceptionTelemetryMiddleware(app)
         return self.outer(app) if self.outer is not None else app
 
 
@@ -232,7 +244,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=OPENAPI_URL if docs else None,
+        telemetry=None if settings.telemetry.otel else OTEL_OFF,
     )
+    app.otel = settings.telemetry.otel
     app.state.settings = settings
     app.state.telemetry = telemetry
     app.state.renderer = renderer

@@ -5,7 +5,12 @@ import uuid
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
+from opentelemetry import trace
 
+from example_service.app import create_app
 from example_service.observability.telemetry import LogTelemetry, method_label
 from example_service.settings import Settings, TelemetrySettings
 from tests.conftest import LogCapture, SettingsFactory
@@ -87,3 +92,35 @@ class TestPrometheus:
 
 async def test_metrics_route_absent_unless_prometheus(client: httpx.AsyncClient) -> None:
     assert (await client.get("/metrics")).status_code == 404
+
+
+def _has_layer(app: FastAPI, cls: type) -> bool:
+    layer: object = app.build_middleware_stack()
+    while layer is not None:
+        if isinstance(layer, cls):
+            return True
+        layer = getattr(layer, "app", None)
+    return False
+
+
+@pytest.mark.parametrize("otel", [False, True])
+async def test_fastapi_native_opentelemetry_only_when_asked(
+    make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch, otel: bool
+) -> None:
+    lookups: list[object] = []
+    real = trace.get_tracer_provider
+
+    def counting() -> trace.TracerProvider:
+        lookups.append(None)
+        return real()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", counting)
+    app = create_app(make_settings(telemetry=TelemetrySettings(otel=otel)))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            lookups.clear()
+            assert (await c.get("/api/v1/info")).status_code == 200
+    # Off: FastAPI does not even look for a provider. On: it does, on every request.
+    assert bool(lookups) is otel
+    assert _has_layer(app, ExceptionTelemetryMiddleware) is otel
