@@ -7,10 +7,11 @@ import uuid
 
 import pytest
 
+from example_service.ratelimit.redis import decision_from
 from example_service.redis.breaker import BreakerState, CircuitBreaker
 from example_service.redis.client import RedisLayer, create_redis
 from example_service.redis.errors import BackendUnavailable
-from example_service.redis.pipeline import Script
+from example_service.redis.pipeline import Script, pack_args
 from example_service.settings import RedisSettings
 from tests.ratelimit.conftest import FakeClock
 from tests.servers import RedisServer, free_port
@@ -84,6 +85,23 @@ async def test_scripts_run_by_sha_and_reload_after_script_flush(layer: RedisLaye
     ]
     assert (await layer.client.script_exists(script.sha)) == [True]
     assert await layer.run_script(script, [], [40]) == 40
+
+
+async def test_packed_calls_deliver_converted_replies(layer: RedisLayer) -> None:
+    script = Script("return {tonumber(ARGV[1]), #KEYS}")
+    pair = Script("return {1, 2}")
+
+    def packed(s: Script, value: int) -> bytes:
+        return s.head(1, 1) + pack_args(["k", value])
+
+    futures = [
+        layer.submit_packed(script, packed(script, i), (1, "k", i), convert=tuple) for i in range(3)
+    ]
+    assert await asyncio.gather(*futures) == [(0, 1), (1, 1), (2, 1)]
+    # A reply the converter cannot take (the rate limiter's, given two values instead of
+    # five) fails like an unusable server: the limiter then fails open, never with a 500.
+    with pytest.raises(BackendUnavailable, match="unexpected reply"):
+        await layer.submit_packed(pair, packed(pair, 0), (1, "k", 0), convert=decision_from)
 
 
 async def test_a_down_server_is_backend_unavailable_and_opens_the_breaker() -> None:

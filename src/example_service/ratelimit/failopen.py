@@ -7,19 +7,22 @@ and counting in Redis resumes by itself once the breaker's probe succeeds.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from example_service.observability.logging import get_logger
-from example_service.ratelimit.base import Decision, Policy, RateLimitBackend
+from example_service.ratelimit.base import Decision, Policy
 from example_service.ratelimit.memory import MemoryBackend
 from example_service.redis.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from example_service.ratelimit.redis import RedisBackend
 
 logger = get_logger("example_service.ratelimit")
 
 
 class FailOpenBackend:
     def __init__(
-        self, primary: RateLimitBackend, fallback: MemoryBackend, counter: Any | None = None
+        self, primary: RedisBackend, fallback: MemoryBackend, counter: Any | None = None
     ) -> None:
         self.primary = primary
         self.fallback = fallback
@@ -28,7 +31,8 @@ class FailOpenBackend:
 
     async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
         try:
-            return await self.primary.hit(key, policy, cost)
+            # The primary's future, awaited here: one coroutine for the hit, not two.
+            return await self.primary.submit(key, policy, cost)
         except BackendUnavailable as exc:
             self.fallbacks += 1
             if self.counter is not None:

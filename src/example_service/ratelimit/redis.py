@@ -7,6 +7,7 @@ round trip. Failures surface as `BackendUnavailable` for the fail-open layer.
 
 from __future__ import annotations
 
+import asyncio
 from importlib.resources import files
 
 from example_service.ratelimit.base import Clock, Decision, Policy, wall_clock
@@ -58,6 +59,11 @@ class RedisBackend:
         return call
 
     async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
+        decision: Decision = await self.submit(key, policy, cost)
+        return decision
+
+    def submit(self, key: str, policy: Policy, cost: int = 1) -> asyncio.Future[Decision]:
+        """`hit` as a future to await: the per-request path creates no coroutine here."""
         now = int(self.clock() * 1000)
         call = self._calls.get((id(policy), cost)) or self._call(policy, cost)
         script, head, tail, constant, _ = call
@@ -66,6 +72,12 @@ class RedisBackend:
         now_bytes = b"%d" % now
         # The two per-hit arguments in RESP, in one format.
         packed = head + _KEY_AND_NOW % (len(key_bytes), key_bytes, len(now_bytes), now_bytes) + tail
-        reply = await self.redis.submit_packed(script, packed, (1, redis_key, now, *constant))
-        allowed, limit, remaining, reset, retry_after = reply
-        return _new(Decision, (allowed == 1, limit, remaining, reset, retry_after))
+        return self.redis.submit_packed(
+            script, packed, (1, redis_key, now, *constant), convert=decision_from
+        )
+
+
+def decision_from(reply: list[int]) -> Decision:
+    """The scripts' reply: allowed (1/0), limit, remaining, reset epoch seconds, retry after."""
+    allowed, limit, remaining, reset, retry_after = reply
+    return _new(Decision, (allowed == 1, limit, remaining, reset, retry_after))

@@ -52,7 +52,11 @@ class RedisLayer:
         return await self.pipeline.run_script(script, keys, args)
 
     def submit_packed(
-        self, script: Script, packed: bytes, eval_args: tuple[Any, ...]
+        self,
+        script: Script,
+        packed: bytes,
+        eval_args: tuple[Any, ...],
+        convert: Callable[[Any], Any] | None = None,
     ) -> asyncio.Future[Any]:
         """`run_script` for a call the caller packed itself, as a future to await.
 
@@ -61,7 +65,7 @@ class RedisLayer:
         `BackendUnavailable` at once while the breaker is open; the future fails with it.
         """
         self._admit()
-        return self.pipeline.run_packed(script, packed, eval_args)
+        return self.pipeline.run_packed(script, packed, eval_args, convert)
 
     async def ping(self) -> None:
         """Readiness: a direct PING, bypassing the breaker so it reports the server's truth."""

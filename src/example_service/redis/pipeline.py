@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -59,8 +60,11 @@ class Script:
         return self.head(len(keys), len(args)) + pack_args(keys + args)
 
 
-# (command args, its RESP bytes, the caller's future, the script when it is an EVALSHA)
-_Entry = tuple[tuple[Any, ...], bytes, "asyncio.Future[Any]", Script | None]
+# (command args, its RESP bytes, the caller's future, the script when it is an EVALSHA, what
+# turns the reply into the future's result)
+_Entry = tuple[
+    tuple[Any, ...], bytes, "asyncio.Future[Any]", Script | None, Callable[[Any], Any] | None
+]
 
 
 class AutoPipeline:
@@ -88,25 +92,35 @@ class AutoPipeline:
         self.commands = 0
 
     def execute(self, *args: Any) -> asyncio.Future[Any]:
-        return self._enqueue(args, pack_command(args), None)
+        return self._enqueue(args, pack_command(args), None, None)
 
     def run_script(self, script: Script, keys: list[Any], args: list[Any]) -> asyncio.Future[Any]:
         packed = script.packed_call(keys, args)
-        return self._enqueue((len(keys), *keys, *args), packed, script)
+        return self._enqueue((len(keys), *keys, *args), packed, script, None)
 
     def run_packed(
-        self, script: Script, packed: bytes, eval_args: tuple[Any, ...]
+        self,
+        script: Script,
+        packed: bytes,
+        eval_args: tuple[Any, ...],
+        convert: Callable[[Any], Any] | None = None,
     ) -> asyncio.Future[Any]:
         """A script call already in RESP (`script.head(...)` + `pack_args(...)`); `eval_args`
-        (numkeys, keys..., args...) serve the EVAL fallback."""
-        return self._enqueue(eval_args, packed, script)
+        (numkeys, keys..., args...) serve the EVAL fallback. With `convert`, the future holds
+        `convert(reply)`, so the caller can await it directly, with no coroutine of its own;
+        a reply it cannot convert fails the future with `BackendUnavailable`."""
+        return self._enqueue(eval_args, packed, script, convert)
 
     def _enqueue(
-        self, args: tuple[Any, ...], packed: bytes, script: Script | None
+        self,
+        args: tuple[Any, ...],
+        packed: bytes,
+        script: Script | None,
+        convert: Callable[[Any], Any] | None,
     ) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append((args, packed, future, script))
+        self._queue.append((args, packed, future, script, convert))
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
         return future
@@ -125,7 +139,7 @@ class AutoPipeline:
             replies = await self._pipeline([entry[1] for entry in batch])
             retry = [
                 (i, ("EVAL", script.source, *args))
-                for i, (args, _, _, script) in enumerate(batch)
+                for i, (args, _, _, script, _) in enumerate(batch)
                 if script is not None and isinstance(replies[i], NoScriptError)
             ]
             if retry:
@@ -134,30 +148,37 @@ class AutoPipeline:
                     replies[i] = reply
         except (RedisError, OSError) as exc:
             error = BackendUnavailable(f"redis: {type(exc).__name__}: {exc}")
-            for _, _, future, _ in batch:
+            for entry in batch:
                 self._failed()
-                if not future.done():
-                    future.set_exception(error)
+                if not entry[2].done():
+                    entry[2].set_exception(error)
             return
         except BaseException as exc:
             # Cancelled (shutdown) or a bug: no caller may wait forever.
-            for _, _, future, _ in batch:
+            for entry in batch:
                 self._failed()
-                if not future.done():
-                    future.set_exception(BackendUnavailable(f"redis: {type(exc).__name__}"))
+                if not entry[2].done():
+                    entry[2].set_exception(BackendUnavailable(f"redis: {type(exc).__name__}"))
             raise
         self._deliver(batch, replies)
 
     def _deliver(self, batch: list[_Entry], replies: list[Any]) -> None:
         if self._breaker is not None:
             self._breaker.record_success()
-        for (_, _, future, _), reply in zip(batch, replies, strict=True):
+        for (_, _, future, _, convert), reply in zip(batch, replies, strict=True):
+            if future.done():  # cancelled by its caller
+                continue
             if isinstance(reply, Exception):
                 self._failed()
-                if not future.done():
-                    future.set_exception(BackendUnavailable(f"redis: {reply}"))
-            elif not future.done():
+                future.set_exception(BackendUnavailable(f"redis: {reply}"))
+            elif convert is None:
                 future.set_result(reply)
+            else:
+                try:
+                    future.set_result(convert(reply))
+                except (TypeError, ValueError) as exc:  # a reply of the wrong shape: unusable
+                    self._failed()
+                    future.set_exception(BackendUnavailable(f"redis: unexpected reply: {exc}"))
 
     def _failed(self) -> None:
         if self._breaker is not None:
