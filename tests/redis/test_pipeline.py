@@ -72,6 +72,24 @@ async def test_an_error_fails_only_its_own_command(layer: RedisLayer) -> None:
     assert results[1] in (b"PONG", True)
 
 
+async def test_a_cancelled_caller_leaves_the_batch_intact(layer: RedisLayer) -> None:
+    key = f"t:{uuid.uuid4().hex}"
+    await layer.execute("SET", f"{key}:text", "text")
+    pipeline = layer.pipeline
+    gone = pipeline.execute("INCR", key)
+    failed_and_gone = pipeline.execute("INCR", f"{key}:text")
+    kept = pipeline.execute("INCR", key)
+    gone.cancel()
+    failed_and_gone.cancel()
+    # The cancelled command still ran (it left with the batch); the other gets its own reply.
+    assert await kept == 2
+    assert gone.cancelled()
+    assert failed_and_gone.cancelled()
+    # The error reply counts for the breaker though nobody waits for it: the batch's success
+    # resets the count, and the failed command adds one.
+    assert layer.breaker._failures == 1
+
+
 async def test_scripts_run_by_sha_and_reload_after_script_flush(layer: RedisLayer) -> None:
     script = Script("return tonumber(ARGV[1]) + #KEYS")
     await layer.client.script_flush()

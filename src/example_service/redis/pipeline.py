@@ -166,11 +166,12 @@ class AutoPipeline:
         if self._breaker is not None:
             self._breaker.record_success()
         for (_, _, future, _, convert), reply in zip(batch, replies, strict=True):
-            if future.done():  # cancelled by its caller
-                continue
             if isinstance(reply, Exception):
-                self._failed()
-                future.set_exception(BackendUnavailable(f"redis: {reply}"))
+                self._failed()  # counted for the breaker whether or not the caller still waits
+                if not future.done():
+                    future.set_exception(BackendUnavailable(f"redis: {reply}"))
+            elif future.done():  # cancelled by its caller
+                continue
             elif convert is None:
                 future.set_result(reply)
             else:
