@@ -45,6 +45,7 @@ from example_service.ratelimit.limiter import RateLimiter
 from example_service.ratelimit.middleware import RateLimitMiddleware
 from example_service.routing import include_flat
 from example_service.settings import Settings
+from example_service.state import AppState
 from example_service.users import router as users
 
 OPENAPI_URL = "/openapi.json"
@@ -247,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=None if settings.telemetry.otel else OTEL_OFF,
     )
     app.otel = settings.telemetry.otel
+    app.state = AppState()  # read per request: see state.py
     app.state.settings = settings
     app.state.telemetry = telemetry
     app.state.renderer = renderer

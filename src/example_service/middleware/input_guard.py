@@ -102,8 +102,11 @@ class InputGuard:
     def inspect(self, scope: Scope) -> _BodyReader | None:
         """Raise for a request refused on its URL and headers; a reader when it has a body."""
         query = scope["query_string"]
-        # The path arrives percent-decoded, so "\x00" also catches %00 there.
-        if "\x00" in scope["path"] or b"\x00" in query or b"%00" in query:
+        # The path arrives percent-decoded, so "\x00" also catches %00 there. On bytes, `find`
+        # rather than `in`: `in` first tries its operand as an int and builds a TypeError.
+        if "\x00" in scope["path"] or (
+            query and (query.find(b"\x00") != -1 or query.find(b"%00") != -1)
+        ):
             raise BadRequestError("The URL contains a NUL byte.")
 
         headers = scope["headers"]
