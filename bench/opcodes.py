@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import functools
 import gc
 import json
 import os
@@ -64,6 +65,7 @@ class RecordingTransport(asyncio.Transport):
         pass
 
 
+@functools.cache  # called per traced opcode, with a few hundred files
 def _short(filename: str) -> str:
     """A path from the package down: site-packages, src/, or the standard library."""
     for pattern in (r"^.*/site-packages/", r"^.*/src/", r"^.*/lib/python3\.\d+/"):
