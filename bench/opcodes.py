@@ -24,18 +24,13 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-REQUEST = b"GET /api/v1/info HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
-# Ours as the benchmark serves it: the global limit applies and never refuses.
-OURS_ENV = {
-    "LOG_FORMAT": "json",
-    "RATE_LIMIT_REQUESTS": "1000000000",
-    "RATE_LIMIT_PER_HOUR": "1000000000",
-}
+from bench.run import ROOT, SCENARIOS, bare, ours
+
+TARGETS = {"bare": bare(0), "ours": ours(0, SCENARIOS["default"])}  # as `bench.run` serves them
+REQUEST = b"GET %b HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n" % TARGETS["ours"].path.encode()
 
 
 class RecordingTransport(asyncio.Transport):
@@ -81,18 +76,13 @@ async def _count(target: str, requests: int) -> dict[str, float]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: PLC0415
     from uvicorn.server import ServerState  # noqa: PLC0415
 
+    # The server's own default headers: uvicorn adds them, the app does not.
     date = (b"date", b"Sun, 29 Nov 2026 10:00:00 GMT")
     if target == "bare":
-        app, headers, server_header = (
-            "bench.bare_app:create_app",
-            [date, (b"server", b"uvicorn")],
-            True,
-        )
+        app, headers = "bench.bare_app:create_app", [date, (b"server", b"uvicorn")]
     else:
-        app, headers, server_header = "example_service.app:create_app", [date], False
-    config = Config(
-        app, factory=True, access_log=False, log_config=None, server_header=server_header
-    )
+        app, headers = "example_service.app:create_app", [date]
+    config = Config(app, factory=True, access_log=False, log_config=None)
     config.load()
     lifespan = LifespanOn(config)
     await lifespan.startup()
@@ -137,7 +127,7 @@ async def _count(target: str, requests: int) -> dict[str, float]:
 
 def measure(target: str, requests: int) -> dict[str, float]:
     """Opcodes per request and function for `target`, counted in a fresh process."""
-    env = {**os.environ, **(OURS_ENV if target == "ours" else {})}
+    env = {**os.environ, **TARGETS[target].env}
     out = subprocess.run(
         [sys.executable, "-m", "bench.opcodes", "--count", target, "--requests", str(requests)],
         cwd=ROOT,
