@@ -5,6 +5,8 @@ import asyncio
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from example_service.app import create_app
 from example_service.health.probes import run_checks
@@ -17,6 +19,13 @@ async def test_legacy_health_is_exactly_ok(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
     assert response.content == b'{"status":"ok"}'
+
+
+def test_probes_are_matched_first(app: FastAPI) -> None:
+    # Routing tries routes in order: a probe behind the API routes would try them all first.
+    paths = [route.path for route in app.routes if isinstance(route, APIRoute)]
+    probes = ["/health", "/api/v1/health/live", "/api/v1/health/ready", "/api/v1/health/startup"]
+    assert paths[: len(probes)] == probes
 
 
 async def test_live_and_startup(client: httpx.AsyncClient) -> None:

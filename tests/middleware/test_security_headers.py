@@ -152,3 +152,7 @@ async def test_docs_pages_have_their_own_policy(client: httpx.AsyncClient) -> No
     assert "script-src 'self';" in REDOC_CSP
     openapi = await client.get("/openapi.json")
     assert openapi.headers["content-security-policy"] == API_CSP
+    # Documents a browser opens get their own browsing context group; JSON needs none.
+    assert docs.headers["cross-origin-opener-policy"] == "same-origin"
+    assert redoc.headers["cross-origin-opener-policy"] == "same-origin"
+    assert "cross-origin-opener-policy" not in openapi.headers

@@ -20,6 +20,7 @@ from example_service.settings import SecuritySettings
 Headers = list[tuple[bytes, bytes]]
 
 CSP = b"content-security-policy"
+PAGE_ISOLATION = (b"cross-origin-opener-policy", b"same-origin")
 
 # Headers that reveal the server stack; removed from every response.
 STRIPPED = frozenset({b"server", b"x-powered-by"})
@@ -46,15 +47,22 @@ class SecurityHeaders:
             value = f"max-age={security.hsts_max_age_seconds}; includeSubDomains"
             hsts = [(b"strict-transport-security", value.encode())]
 
-        def lists(csp: str | None) -> tuple[Headers, Headers]:
+        def lists(csp: str | None, *page: tuple[bytes, bytes]) -> tuple[Headers, Headers]:
             plain = [*common, (CSP, csp.encode("latin-1"))] if csp else list(common)
+            plain.extend(page)
             return plain, [*plain, *hsts]
 
         self._api = lists(security.csp_policy if security.enable_csp else None)
         # Docs pages always get their policy: without one they would run under no CSP at all.
-        self._pages = {path: lists(csp) for path, csp in (page_policies or {}).items()}
+        # They are documents a browser opens, so they also get their own browsing context group:
+        # a page that opened them (or that they open) gets no handle on their window.
+        self._pages = {
+            path: lists(csp, PAGE_ISOLATION) for path, csp in (page_policies or {}).items()
+        }
         # Every name a response may set that makes the edge merge instead of append.
-        self.names = frozenset(name for name, _ in self._api[1]) | {CSP} | STRIPPED
+        self.names = (
+            frozenset(name for name, _ in self._api[1]) | {CSP, PAGE_ISOLATION[0]} | STRIPPED
+        )
 
     def headers_for(self, scope: Scope) -> Headers:
         """The headers for this request: shared lists, never to be mutated."""
