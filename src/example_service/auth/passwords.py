@@ -7,14 +7,21 @@ instead of stalling the event loop for every other request.
 from __future__ import annotations
 
 from pwdlib import PasswordHash
+from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 from starlette.concurrency import run_in_threadpool
 
+from example_service.observability.logging import get_logger
 from example_service.settings import SecuritySettings
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+# bcrypt only ever hashed the first 72 bytes of a password; the bcrypt package now refuses longer
+# ones instead of ignoring the rest.
+BCRYPT_MAX_BYTES = 72
+
+logger = get_logger("example_service.auth")
 
 
 class Passwords:
@@ -43,4 +50,21 @@ class Passwords:
             await self.warm()
             await run_in_threadpool(self._hash.verify, password, self._dummy or "")
             return False, None
-        return await run_in_threadpool(self._hash.verify_and_update, password, hashed)
+        return await run_in_threadpool(self._verify_and_update, password, hashed)
+
+    def _verify_and_update(self, password: str, hashed: str) -> tuple[bool, str | None]:
+        encoded = password.encode()
+        if len(encoded) > BCRYPT_MAX_BYTES and BcryptHasher.identify(hashed):
+            # A legacy bcrypt hash was made from the password's first 72 bytes (bcrypt's
+            # documented truncation): verify those, then store the whole password's hash.
+            head = encoded[:BCRYPT_MAX_BYTES]
+            if not self._hash.verify(head, hashed):
+                return False, None
+            return True, self._hash.hash(password)
+        try:
+            return self._hash.verify_and_update(password, hashed)
+        except UnknownHashError:
+            # A stored value no hasher recognises (corrupt, or a scheme not configured here):
+            # nothing can match it. Said once per attempt, without the value.
+            logger.warning("auth.unknown_hash_format")
+            return False, None

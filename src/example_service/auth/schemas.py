@@ -5,9 +5,10 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from example_service.auth.passwords import MAX_LENGTH
+from example_service.schemas import RequestModel
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestModel):
     """JSON login; the OAuth2 password form's `username` is accepted as the email."""
 
     model_config = ConfigDict(extra="ignore")  # OAuth2 forms also send grant_type, scope...
@@ -18,9 +19,7 @@ class LoginRequest(BaseModel):
     password: Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshRequest(RequestModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
 
 

@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from example_service.schemas import MAX_DB_INT
+
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
 
@@ -24,7 +26,8 @@ def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = (
         DEFAULT_LIMIT
     ),
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    # Bounded by what the database takes as OFFSET (a 64-bit integer): beyond it, a 422.
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT, description="Items to skip.")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

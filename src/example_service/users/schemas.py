@@ -10,23 +10,22 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from example_service.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from example_service.auth.roles import Role
+from example_service.schemas import RequestModel
 
 Password = Annotated[str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-class UserCreate(BaseModel):
-    # extra="forbid": `role` or `is_active` in a registration is an error, not silently dropped.
-    model_config = ConfigDict(extra="forbid")
+class UserCreate(RequestModel):
+    # Unknown fields are refused: `role` or `is_active` in a registration is an error, not
+    # silently dropped.
 
     email: EmailStr
     full_name: FullName = ""
     password: Password
 
 
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserUpdate(RequestModel):
     full_name: FullName | None = None
     password: Password | None = None
     current_password: Annotated[str, Field(max_length=MAX_LENGTH)] | None = Field(
