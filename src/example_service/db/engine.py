@@ -33,7 +33,9 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     logging.getLogger("sqlalchemy.engine").setLevel(
         logging.INFO if settings.echo else logging.WARNING
     )
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's message (and so a logged traceback) never lists the
+    # bound values, which are users' e-mails, names and password hashes.
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     sqlite_file = _sqlite_file(url)
     if settings.is_sqlite:
         if sqlite_file is not None:

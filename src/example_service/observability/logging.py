@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import threading
 from collections.abc import MutableMapping
@@ -73,6 +74,56 @@ def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDi
             continue
         if _is_sensitive(key) or isinstance(value, MutableMapping) or key == "email":
             event_dict[key] = _redact_value(key, value)
+    return event_dict
+
+
+# Free text we do not write ourselves (exception messages and tracebacks, library messages) can
+# carry what a key name does not announce: a driver's message quotes the row it refused, and a
+# SQL error lists its bound parameters. Engines are built with hide_parameters=True; this is the
+# second line, on every line that has free text.
+_EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
+_PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[abxy]|pbkdf2[\w-]*|scrypt)\$[^\s'\",)\]]*")
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(|$))", re.DOTALL)
+_FREE_TEXT_KEYS = ("exception", "error", "reason", "detail", "message")
+
+
+def scrub_text(text: str) -> str:
+    """`text` with e-mail addresses masked, password hashes and SQL parameters removed."""
+    if "[parameters:" in text:
+        text = _SQL_PARAMETERS.sub("[parameters: ***]", text)
+    if "$" in text:
+        text = _PASSWORD_HASH.sub(REDACTED, text)
+    if "@" in text:
+        text = _EMAIL.sub(r"\1***@\2", text)
+    return text
+
+
+def scrub_free_text(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    """`scrub_text` over the rendered exception and the free-text fields, stdlib messages too."""
+    for key in (*_FREE_TEXT_KEYS, "event"):
+        value = event_dict.get(key)
+        if isinstance(value, str):
+            event_dict[key] = scrub_text(value)
+    return event_dict
+
+
+# C0 and C1 control characters and DEL, as \x.. escapes: a terminal must not receive a raw ESC
+# (or a line break that forges a line) from a request path or header. JSON escapes them itself.
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code != 0x0A}
+_CONTROL_AND_NEWLINE = {**_CONTROL, 0x0A: "\\n"}
+
+
+def escape_controls(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    """For the console renderer: control characters in string values become escapes.
+
+    The console prints strings as they are and everything else by `repr`, which escapes them
+    already. The rendered traceback keeps its line breaks (it is ours); other values lose them.
+    """
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = value.translate(
+                _CONTROL if key == "exception" else _CONTROL_AND_NEWLINE
+            )
     return event_dict
 
 
@@ -172,14 +223,19 @@ def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) ->
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact,
+        # Rendered here in both formats, so that the traceback's text is scrubbed too.
+        structlog.processors.format_exc_info,
+        scrub_free_text,
     ]
     renderer: Processor
     if settings.format == "json":
-        shared.append(structlog.processors.format_exc_info)
         own_renderer: Processor = structlog.processors.JSONRenderer(serializer=_orjson_bytes)
         renderer = structlog.processors.JSONRenderer(serializer=_orjson_str)
     else:
-        own_renderer = renderer = structlog.dev.ConsoleRenderer(colors=False)
+        shared.append(escape_controls)
+        own_renderer = renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         processors=[*shared, own_renderer],
