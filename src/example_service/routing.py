@@ -9,10 +9,13 @@ OpenAPI output (tested).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIRouter
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 # Every parameter of add_api_route that APIRoute keeps under the same attribute name.
 _ROUTE_PARAMS = tuple(
@@ -39,3 +42,22 @@ def include_flat(
         if deprecated is not None:
             params["deprecated"] = deprecated
         app.router.add_api_route(prefix + route.path, route.endpoint, **params)
+
+
+# The order methods are listed in an `Allow` header.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> str:
+    """`Allow` for the request's path: the methods of every route that matches it.
+
+    Starlette answers 405 with the methods of the first route whose path matched, though other
+    routes may serve the same path with other methods. Called on 405s only.
+    """
+    methods: set[str] = set()
+    for route in routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(scope)[0] is not Match.NONE:
+            methods.update(route_methods)
+    known = [method for method in _METHOD_ORDER if method in methods]
+    return ", ".join(known + sorted(methods.difference(_METHOD_ORDER)))

@@ -36,7 +36,7 @@ def test_every_non_public_route_has_an_auth_dependency(app: FastAPI) -> None:
         if not isinstance(route, APIRoute):
             continue  # docs and openapi.json: Starlette routes, switched off in production
         for method in route.methods:
-            key = (method, route.path)
+            key = (method, route.path_format)
             seen.add(key)
             if key in PUBLIC:
                 assert not requires_auth(route.dependant), key

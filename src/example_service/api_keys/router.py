@@ -42,7 +42,7 @@ async def list_keys(caller: Caller, service: Service) -> list[ApiKeyRead]:
 
 
 @router.delete(
-    "/{key_id}",
+    "/{key_id:uuid}",
     status_code=204,
     response_class=Response,
     responses=problem_responses(401, 403, 404, 422),

@@ -88,7 +88,7 @@ def require_permission(
 ) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.can(permission):
-            raise ForbiddenError
+            raise ForbiddenError().denied_to(principal.user.id)
         return principal
 
     return check
@@ -99,7 +99,7 @@ def require_role(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Prin
 
     async def check(principal: CurrentPrincipal) -> Principal:
         if principal.user.role not in allowed:
-            raise ForbiddenError
+            raise ForbiddenError().denied_to(principal.user.id)
         return principal
 
     return check

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 
 class AppError(Exception):
@@ -12,6 +12,8 @@ class AppError(Exception):
     code: ClassVar[str] = "internal_error"
     title: ClassVar[str] = "Internal Server Error"
     default_detail: ClassVar[str] = "An unexpected error occurred."
+    # The caller this error denies access to something (see `denied_to`); None otherwise.
+    denied_caller: str | None = None
 
     def __init__(
         self,
@@ -24,6 +26,16 @@ class AppError(Exception):
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
         super().__init__(self.detail)
+
+    def denied_to(self, caller: object) -> Self:
+        """Mark this error as an authorization denial of `caller` (a user id).
+
+        The response is unchanged (a 404 that hides whether the target exists stays a 404); the
+        error handler also logs `security.authz_denied` with the route and the caller, never
+        the target.
+        """
+        self.denied_caller = str(caller)
+        return self
 
 
 class BadRequestError(AppError):

@@ -13,14 +13,28 @@ from starlette.responses import Response
 from example_service.errors.exceptions import AppError, RateLimitError
 from example_service.errors.problem import Problem, ProblemRenderer
 from example_service.errors.translate import problem_for
-from example_service.middleware.scope import RESPONSE_HEADERS
+from example_service.middleware.access_log import route_template
+from example_service.middleware.scope import INPUT_REJECTED, RESPONSE_HEADERS
 from example_service.observability.logging import get_logger
+from example_service.routing import allowed_methods
 
 logger = get_logger("example_service.errors")
 
 
-def log_problem(problem: Problem, exc: BaseException, path: str) -> None:
-    """4xx at INFO without a stack; 5xx at ERROR with the stack (request id comes from context)."""
+def log_problem(problem: Problem, exc: BaseException, path: str, route: str | None = None) -> None:
+    """4xx at INFO without a stack; 5xx at ERROR with the stack (request id comes from context).
+
+    An authorization denial (`AppError.denied_to`) is also a security event: the route template
+    and the caller, never the target (the path may name it).
+    """
+    if isinstance(exc, AppError) and exc.denied_caller is not None:
+        logger.warning(
+            "security.authz_denied",
+            route=route,
+            caller=exc.denied_caller,
+            status=problem.status,
+            code=problem.code,
+        )
     if problem.status >= 500:
         logger.error(
             "http.error",
@@ -44,7 +58,12 @@ def register_exception_handlers(app: FastAPI, renderer: ProblemRenderer) -> None
     async def handle(request: Request, exc: Exception) -> Response:
         problem = problem_for(exc)
         path = request.url.path
-        log_problem(problem, exc, path)
+        scope = request.scope
+        if problem.status == 405:
+            # The route that raised knows only its own methods; the path may have more routes.
+            problem.headers["Allow"] = allowed_methods(request.app.router.routes, scope)
+        if INPUT_REJECTED not in scope:  # else the input guard's own problem is sent and logged
+            log_problem(problem, exc, path, route_template(scope))
         if isinstance(exc, RateLimitError):
             # A refusal carries the headers of the policy that refused, not the global policy's
             # that the edge would otherwise add too.

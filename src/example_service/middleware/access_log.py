@@ -38,5 +38,6 @@ def route_template(scope: Scope) -> str:
         path = getattr(context, "path", None)
         if isinstance(path, str) and path:
             return path
-    path = getattr(scope.get("route"), "path", None)
+    # path_format: the template without convertors ("/users/{user_id}", not "{user_id:uuid}").
+    path = getattr(scope.get("route"), "path_format", None)
     return path if isinstance(path, str) and path else UNMATCHED_ROUTE

@@ -24,6 +24,7 @@ from example_service.errors import (
 from example_service.errors.boundary import send_problem
 from example_service.errors.problem import ProblemRenderer
 from example_service.middleware.json_depth import DepthScanner, too_deep
+from example_service.middleware.scope import INPUT_REJECTED
 from example_service.settings import SecuritySettings
 
 # Methods whose body has a meaning, so whose content type must be one we accept.
@@ -175,7 +176,11 @@ class _BodyReader:
         async def guarded_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
-                self.check(message.get("body", b""), message.get("more_body", False))
+                try:
+                    self.check(message.get("body", b""), message.get("more_body", False))
+                except AppError:
+                    scope[INPUT_REJECTED] = True
+                    raise
             return message
 
         async def guarded_send(message: Message) -> None:

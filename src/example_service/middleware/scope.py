@@ -7,3 +7,8 @@ from __future__ import annotations
 # limiter's own, and they reach responses a route built itself (FastAPI's injected `Response`
 # headers would not). A rate-limit refusal drops them: it carries the refusing policy's own.
 RESPONSE_HEADERS = "example_service.response_headers"
+
+# Set by the input guard when it refused a request body while the app was reading it. The app
+# then renders an error of its own (FastAPI makes it a 400) that the guard replaces with its own
+# problem: the handlers skip logging the replaced one, so each response is logged once.
+INPUT_REJECTED = "example_service.input_rejected"

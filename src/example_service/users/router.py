@@ -55,14 +55,14 @@ async def list_users(
     )
 
 
-@router.get("/{user_id}", response_model=UserRead, responses=problem_responses(401, 404, 422))
+@router.get("/{user_id:uuid}", response_model=UserRead, responses=problem_responses(401, 404, 422))
 async def read_user(user_id: uuid.UUID, principal: CurrentPrincipal, service: Service) -> UserRead:
     """A user: yourself, or anyone for an administrator."""
     return UserRead.model_validate(await service.visible(principal, user_id))
 
 
 @router.patch(
-    "/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422)
+    "/{user_id:uuid}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422)
 )
 async def update_user(
     user_id: uuid.UUID, data: UserUpdate, principal: CurrentPrincipal, service: Service
@@ -72,7 +72,7 @@ async def update_user(
 
 
 @router.delete(
-    "/{user_id}", status_code=204, response_class=Response, responses=problem_responses(401, 404)
+    "/{user_id:uuid}", status_code=204, response_class=Response, responses=problem_responses(401, 404)
 )
 async def delete_user(user_id: uuid.UUID, principal: CurrentPrincipal, service: Service) -> None:
     """Delete a user: yourself, or anyone for an administrator."""

@@ -55,7 +55,7 @@ class UserService:
         if principal.user.id == user_id:
             return principal.user  # already loaded by authentication: no second query
         if not principal.can(Permission.USERS_READ_ANY):
-            raise UserNotFoundError
+            raise UserNotFoundError().denied_to(principal.user.id)
         user = await self.users.get(user_id)
         if user is None:
             raise UserNotFoundError
@@ -65,9 +65,9 @@ class UserService:
         user = await self.visible(principal, user_id)
         fields = data.model_fields_set
         if fields & {"role", "is_active"} and not principal.can(Permission.USERS_MANAGE_ROLES):
-            raise AdminFieldsError
+            raise AdminFieldsError().denied_to(principal.user.id)
         if principal.user.id != user.id and not principal.can(Permission.USERS_WRITE_ANY):
-            raise UserNotFoundError
+            raise UserNotFoundError().denied_to(principal.user.id)
         revoke = False
         if data.password is not None:
             if principal.user.id == user.id:
@@ -102,7 +102,7 @@ class UserService:
     async def delete(self, principal: Principal, user_id: uuid.UUID) -> None:
         user = await self.visible(principal, user_id)
         if principal.user.id != user.id and not principal.can(Permission.USERS_WRITE_ANY):
-            raise UserNotFoundError
+            raise UserNotFoundError().denied_to(principal.user.id)
         await self.users.delete(user)
         logger.info("user.deleted", user_id=str(user_id), by=str(principal.user.id))
 
