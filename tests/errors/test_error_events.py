@@ -47,15 +47,13 @@ ERROR_REQUESTS: list[tuple[str, str, dict[str, Any], int]] = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "options", "status"), ERROR_REQUESTS)
+@pytest.mark.parametrize(
+    "case", ERROR_REQUESTS, ids=[f"{m} {p} {s}" for m, p, _, s in ERROR_REQUESTS]
+)
 async def test_one_error_event_per_error_response(
-    make_settings: SettingsFactory,
-    logs: LogCapture,
-    method: str,
-    path: str,
-    options: dict[str, Any],
-    status: int,
+    make_settings: SettingsFactory, logs: LogCapture, case: tuple[str, str, dict[str, Any], int]
 ) -> None:
+    method, path, options, status = case
     app = create_app(make_settings(security=SecuritySettings(max_request_size=4096)))
     add_failing_routes(app)
     async with LifespanManager(app):

@@ -72,7 +72,10 @@ async def update_user(
 
 
 @router.delete(
-    "/{user_id:uuid}", status_code=204, response_class=Response, responses=problem_responses(401, 404)
+    "/{user_id:uuid}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(401, 404),
 )
 async def delete_user(user_id: uuid.UUID, principal: CurrentPrincipal, service: Service) -> None:
     """Delete a user: yourself, or anyone for an administrator."""
