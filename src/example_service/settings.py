@@ -164,6 +164,9 @@ class SecuritySettings(_Section):
     # argon2id cost; the defaults follow the library (RFC 9106's second recommendation).
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=1024)
+    # New passwords: at least this many characters (ASVS V6.2.1: 8 or more; 15 recommended
+    # where passwords are the only factor), at most 128.
+    password_min_length: int = Field(default=8, ge=8, le=128)
     max_request_size: int = Field(default=1_048_576, ge=1)
     body_limits: CsvList = Field(default_factory=list)  # "prefix=bytes", longest prefix wins
     allowed_content_types: CsvList = Field(

@@ -41,6 +41,8 @@ def test_db_and_users_commands(database: str) -> None:
     assert code == 1 and "already exists" in out
     code, out = run(["users", "create-admin", "--email", "x@example.com", "--password", "short"])
     assert code == 2 and "password" in out
+    code, out = run(["users", "create-admin", "--email", "y@example.com", "--password", "admin123"])
+    assert code == 1 and "too common" in out
 
     code, out = run(["users", "list"])
     assert code == 0

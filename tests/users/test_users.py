@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from example_service.users.models import User
@@ -165,3 +166,32 @@ async def test_self_delete(api: Api) -> None:
         await api.client.delete(f"/api/v1/users/{alice.id}", headers=alice.auth)
     ).status_code == 204
     assert (await api.client.get("/api/v1/users/me", headers=alice.auth)).status_code == 401
+
+
+@pytest.mark.parametrize("password", ["password", "12345678", "Password1", "QWERTYUIOP"])
+async def test_common_passwords_are_refused(api: Api, password: str) -> None:
+    response = await api.register("alice@example.com", password)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error == {
+        "field": "password",
+        "message": "This password is too common; choose another.",
+        "type": "password_too_common",
+    }
+    if password != "password":  # a word of the message itself
+        assert password not in response.text  # never echoed
+
+
+async def test_the_email_is_no_password(api: Api) -> None:
+    for password in ("alice.smith@example.com", "Alice.Smith"):
+        response = await api.register("alice.smith@example.com", password)
+        assert response.json()["errors"][0]["type"] == "password_is_email"
+
+
+async def test_a_password_change_follows_the_policy(api: Api) -> None:
+    alice = await api.account("alice@example.com")
+    change = {"password": "iloveyou", "current_password": PASSWORD}
+    response = await api.client.patch(f"/api/v1/users/{alice.id}", json=change, headers=alice.auth)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["type"] == "password_too_common"
+    assert (await api.login(alice.email)).status_code == 200  # unchanged

@@ -12,6 +12,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 from starlette.concurrency import run_in_threadpool
 
+from example_service.auth.password_policy import PasswordPolicy, common_passwords
 from example_service.observability.logging import get_logger
 from example_service.settings import SecuritySettings
 
@@ -34,14 +35,17 @@ class Passwords:
         # anything not produced by the first one with its current parameters.
         self._hash = PasswordHash((argon2, BcryptHasher()))
         self._dummy: str | None = None
+        self.policy = PasswordPolicy(settings.password_min_length)
 
     async def hash(self, password: str) -> str:
         return await run_in_threadpool(self._hash.hash, password)
 
     async def warm(self) -> None:
-        """Make the dummy hash up front, so the first unknown-email login takes no longer."""
+        """Make the dummy hash up front, so the first unknown-email login takes no longer, and
+        load the common passwords, so the first registration does not either."""
         if self._dummy is None:
             self._dummy = await self.hash("dummy password never used by anyone")
+            await run_in_threadpool(common_passwords)
 
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """(valid, new hash to store or None). With no hash (unknown email), a dummy is verified

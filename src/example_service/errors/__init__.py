@@ -13,6 +13,7 @@ from example_service.errors.exceptions import (
     RequestHeaderFieldsTooLargeError,
     ServiceUnavailableError,
     UnauthorizedError,
+    UnprocessableError,
     UnsupportedMediaTypeError,
 )
 from example_service.errors.problem import (
@@ -38,6 +39,7 @@ __all__ = [
     "RequestHeaderFieldsTooLargeError",
     "ServiceUnavailableError",
     "UnauthorizedError",
+    "UnprocessableError",
     "UnsupportedMediaTypeError",
     "problem_responses",
 ]

@@ -64,6 +64,23 @@ class UnauthorizedError(AppError):
         )
 
 
+class UnprocessableError(AppError):
+    """A request that is well-formed but breaks a rule the schema cannot express.
+
+    Rendered like request validation (422 `validation_error` with `errors`), so that clients
+    handle both alike. `errors` are (field, message, type) triples; the field is a body field.
+    """
+
+    status = 422
+    code = "validation_error"
+    title = "Validation Error"
+    default_detail = "Request validation failed."
+
+    def __init__(self, errors: list[tuple[str, str, str]], detail: str | None = None) -> None:
+        self.field_errors = errors
+        super().__init__(detail or "; ".join(message for _, message, _ in errors))
+
+
 class ForbiddenError(AppError):
     status = 403
     code = "forbidden"

@@ -10,19 +10,26 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from example_service.errors.codes import code_for_status, title_for_status
-from example_service.errors.exceptions import AppError
+from example_service.errors.exceptions import AppError, UnprocessableError
 from example_service.errors.problem import FieldError, Problem
 
 INTERNAL_DETAIL = "Internal server error"
 
 
 def from_app_error(exc: AppError) -> Problem:
+    errors = None
+    if isinstance(exc, UnprocessableError):
+        errors = [
+            FieldError(loc=("body", field), message=message, type=kind)
+            for field, message, kind in exc.field_errors
+        ]
     return Problem(
         status=exc.status,
         code=exc.code,
         title=exc.title,
         detail=exc.detail,
         headers=exc.headers,
+        errors=errors,
         extra=exc.extra,
     )
 

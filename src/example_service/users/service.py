@@ -33,6 +33,7 @@ class UserService:
 
     async def register(self, data: UserCreate, role: Role = Role.USER) -> User:
         email = data.email.lower()
+        self.passwords.policy.check(data.password, email)
         if await self.users.get_by_email(email) is not None:
             raise EmailTakenError
         user = User(
@@ -70,6 +71,7 @@ class UserService:
             raise UserNotFoundError().denied_to(principal.user.id)
         revoke = False
         if data.password is not None:
+            self.passwords.policy.check(data.password, user.email)
             if principal.user.id == user.id:
                 valid, _ = await self.passwords.verify(
                     data.current_password or "", user.hashed_password
