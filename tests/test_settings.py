@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
 from example_service.app import create_app
 from example_service.settings import (
@@ -12,6 +14,8 @@ from example_service.settings import (
     SettingsError,
     mask_url,
 )
+from tests.conftest import LogCapture, SettingsFactory
+from tests.errors.conftest import add_failing_routes
 
 STRONG = "x" * 40
 
@@ -134,3 +138,80 @@ def test_env_example_values_are_the_defaults(
     from_example = Settings.load().public_dump()
     monkeypatch.chdir(tmp_path_factory.mktemp("empty"))
     assert from_example == Settings.load().public_dump()
+
+
+def test_other_templates_names_are_read_with_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURITY_REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("SECURITY_RATE_LIMIT_ENABLED", "false")
+    monkeypatch.setenv("APP_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("APP_DATABASE_URL", "sqlite+aiosqlite:///./other.db")
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///./ours.db")
+    settings = Settings.load()
+    assert settings.redis.url is not None
+    assert settings.redis.url.get_secret_value() == "redis://cache:6379/0"
+    assert settings.rate_limit.enabled is False
+    assert settings.log.level == "WARNING"
+    assert settings.database.url.get_secret_value().endswith("ours.db")  # ours wins
+    assert settings.notices == [
+        "APP_DATABASE_URL is ignored: DATABASE_URL is set and wins; remove APP_DATABASE_URL",
+        "APP_LOG_LEVEL is read as LOG_LEVEL; rename it",
+        "SECURITY_RATE_LIMIT_ENABLED is read as RATE_LIMIT_ENABLED; rename it",
+        "SECURITY_REDIS_URL is read as REDIS_URL; rename it",
+    ]
+
+
+def test_other_names_in_dotenv_too(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path_factory.mktemp("envfile")
+    (directory / ".env").write_text("SECURITY_JWT_EXPIRY_MINUTES=42\n")
+    monkeypatch.chdir(directory)
+    settings = Settings.load()
+    assert settings.security.access_token_expire_minutes == 42
+    assert settings.notices == [
+        "SECURITY_JWT_EXPIRY_MINUTES is read as SECURITY_ACCESS_TOKEN_EXPIRE_MINUTES; rename it"
+    ]
+
+
+def test_ignored_and_unknown_names_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURITY_RATE_LIMIT_PER_MINUTE", "100")
+    monkeypatch.setenv("RATE_LIMIT_REQUEST", "5")  # a typo of RATE_LIMIT_REQUESTS
+    settings = Settings.load()
+    assert settings.rate_limit.requests == 60
+    assert settings.notices == [
+        "RATE_LIMIT_REQUEST is not a setting of this service and is ignored",
+        "SECURITY_RATE_LIMIT_PER_MINUTE is ignored: set RATE_LIMIT_REQUESTS "
+        "(per RATE_LIMIT_WINDOW_SECONDS, 60 by default)",
+    ]
+
+
+async def test_notices_are_logged_at_startup(
+    monkeypatch: pytest.MonkeyPatch, logs: LogCapture
+) -> None:
+    monkeypatch.setenv("SECURITY_REDIS_ENABLED", "true")
+    monkeypatch.setenv("APP_ENVIRONMENT", "test")
+    create_app()
+    [notice] = logs.events("settings.notice")
+    assert notice["level"] == "warning"
+    assert (
+        notice["detail"]
+        == "SECURITY_REDIS_ENABLED is ignored: Redis is used whenever REDIS_URL is set"
+    )
+
+
+async def test_debug_adds_the_exception_to_500s(make_settings: SettingsFactory) -> None:
+    for debug in (False, True):
+        app = create_app(make_settings(app=AppSettings(environment="test", debug=debug)))
+        add_failing_routes(app)
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                body = (await client.get("/boom/handler")).json()
+                not_found = (await client.get("/app-error/not_found")).json()
+        assert body["detail"] == "Internal server error"
+        assert "debug" not in not_found
+        if not debug:
+            assert "debug" not in body
+            continue
+        assert body["debug"]["exception"].startswith("RuntimeError: handler exploded")
+        assert any("boom_handler" in line for line in body["debug"]["traceback"])

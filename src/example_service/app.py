@@ -97,6 +97,7 @@ def _outer_layers(
     telemetry: Telemetry,
     access_log: AccessLog | None,
     security: SecurityHeaders,
+    debug: bool,
 ) -> Callable[[ASGIApp], ASGIApp]:
     def wrap(app: ASGIApp) -> ASGIApp:
         return EdgeMiddleware(
@@ -105,6 +106,7 @@ def _outer_layers(
             telemetry=telemetry,
             access_log=access_log,
             security=security,
+            debug=debug,
         )
 
     return wrap
@@ -232,6 +234,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
     settings.check()
     sink = configure_logging(settings.log)
+    for notice in settings.notices:
+        get_logger("example_service.settings").warning("settings.notice", detail=notice)
 
     renderer = ProblemRenderer(settings.app.error_format, settings.app.error_type_base)
     telemetry = build_telemetry(settings.telemetry, get_logger("example_service.telemetry"))
@@ -239,7 +243,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = ServiceApp(
         title=settings.app.name,
         version=settings.app.version,
-        debug=False,  # debug tracebacks never reach clients; APP_DEBUG only affects logging
+        # Starlette's debug pages are never used: the edge renders every 500 (APP_DEBUG adds
+        # the exception to its body).
+        debug=False,
         lifespan=_lifespan(settings),
         # FastAPI's own docs pages load their assets from a CDN and run inline script: ours
         # (docs/pages.py) are served from this origin under a strict CSP.
@@ -301,5 +307,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else StructlogAccessLog(get_logger("example_service.access"))
         )
     security = SecurityHeaders(settings.security, docs_policies() if docs else None)
-    app.outer = _outer_layers(renderer, telemetry, access_log, security)
+    app.outer = _outer_layers(renderer, telemetry, access_log, security, settings.app.debug)
     return app

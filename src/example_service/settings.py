@@ -11,8 +11,10 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from example_service.settings_compat import read_environment, translate
 
 DEFAULT_JWT_SECRET = "change-me-this-is-not-a-secret"  # noqa: S105 - a placeholder refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/app.db"
@@ -66,6 +68,8 @@ class AppSettings(_Section):
     name: str = "example-service"
     version: str = "0.1.0"
     environment: Environment = Environment.LOCAL
+    # Development aid: 500 problem bodies carry the exception and its last frames (`debug`).
+    # Refused in production.
     debug: bool = False
     api_prefix: str = "/api/v1"
     cors_allow_origins: CsvList = Field(default_factory=list)
@@ -131,14 +135,6 @@ class RateLimitSettings(_Section):
     login_per_account: int = Field(default=5, ge=1)
     login_per_client: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
-
-
-class CacheSettings(_Section):
-    model_config = _section("CACHE_")
-
-    enabled: bool = False
-    default_ttl_seconds: int = Field(default=300, ge=1)
-    prefix: str = "cache:"
 
 
 class TelemetrySettings(_Section):
@@ -230,13 +226,29 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
-    cache: CacheSettings = Field(default_factory=CacheSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
 
+    _notices: list[str] = PrivateAttr(default_factory=list)
+
     @classmethod
     def load(cls) -> Settings:
-        return cls()
+        """Settings from the environment and `.env`, other templates' names included."""
+        sections: dict[str, type[BaseSettings]] = {
+            name: field.annotation  # type: ignore[misc]  # every field is a section class
+            for name, field in cls.model_fields.items()
+        }
+        overrides, notices = translate(read_environment(), sections)
+        settings = cls(
+            **{name: section(**overrides.get(name, {})) for name, section in sections.items()}
+        )
+        settings._notices = notices
+        return settings
+
+    @property
+    def notices(self) -> list[str]:
+        """What loading found worth saying: variables under other names, unknown ones."""
+        return list(self._notices)
 
     def unsafe_for_production(self) -> list[str]:
         """What production refuses, one message per variable."""

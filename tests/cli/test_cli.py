@@ -68,3 +68,11 @@ def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert dump["security"]["jwt_secret"] == "**********"
     assert dump["database"]["url"] == "postgresql+asyncpg://app:***@db/app"
     assert "dbpass" not in result.output and "s3cr3t" not in result.output
+
+
+def test_config_show_prints_notices_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_LOG_FORMAT", "console")
+    result = CliRunner().invoke(build_cli(), ["config", "show"])
+    assert result.exit_code == 0
+    assert orjson.loads(result.stdout)["log"]["format"] == "console"
+    assert result.stderr == "notice: APP_LOG_FORMAT is read as LOG_FORMAT; rename it\n"

@@ -14,7 +14,10 @@ def build() -> typer.Typer:
     @group.command("show")
     def show() -> None:
         """Print the effective settings as JSON (secrets masked)."""
-        dump = Settings.load().public_dump()
+        settings = Settings.load()
+        for notice in settings.notices:
+            typer.echo(f"notice: {notice}", err=True)
+        dump = settings.public_dump()
         typer.echo(orjson.dumps(dump, option=orjson.OPT_INDENT_2, default=str).decode())
 
     return group

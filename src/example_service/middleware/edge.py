@@ -42,8 +42,10 @@ class EdgeMiddleware:
         telemetry: Telemetry,
         access_log: AccessLog | None,
         security: SecurityHeaders | None = None,
+        debug: bool = False,
     ) -> None:
         self.app = app
+        self.debug = debug
         self.security = security
         self.renderer = renderer
         # Noop telemetry (the default) costs not even a call per request.
@@ -91,7 +93,9 @@ class EdgeMiddleware:
                 if status:
                     # Headers are gone: the connection can only be cut; the server does that.
                     raise
-                start_message, body_message = unhandled_response(self.renderer, exc, scope["path"])
+                start_message, body_message = unhandled_response(
+                    self.renderer, exc, scope["path"], debug=self.debug
+                )
                 await send_wrapper(start_message)
                 await send_wrapper(body_message)
         finally:
