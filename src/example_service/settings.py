@@ -146,6 +146,12 @@ class TelemetrySettings(_Section):
     # Off unless asked for: even with no provider configured, deciding so costs ~3.7 us per
     # request (three environment lookups that each raise and catch a KeyError, measured).
     otel: bool = False
+    # Where Prometheus scrapes (mode prometheus). By default /metrics on the API port, for
+    # anyone who can reach it; production requires one of these three to say otherwise:
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # a listener of its own
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - the scraper reaches the pod or host over its network
+    metrics_token: SecretStr | None = None  # /metrics on the API port asks for this bearer token
+    metrics_public: bool = False  # /metrics on the API port, open: an explicit choice
 
 
 class SecuritySettings(_Section):
@@ -259,6 +265,18 @@ class Settings(BaseModel):
             problems.append("SECURITY_JWT_SECRET must be at least 32 characters")
         if self.app.debug:
             problems.append("APP_DEBUG must be false")
+        telemetry = self.telemetry
+        if (
+            telemetry.mode == "prometheus"
+            and telemetry.metrics_port is None
+            and telemetry.metrics_token is None
+            and not telemetry.metrics_public
+        ):
+            problems.append(
+                "TELEMETRY_MODE=prometheus would serve /metrics to anyone on the API port: set "
+                "TELEMETRY_METRICS_PORT (a listener of its own) or TELEMETRY_METRICS_TOKEN, or "
+                "TELEMETRY_METRICS_PUBLIC=true to allow it"
+            )
         if "*" in self.app.cors_allow_origins and self.app.cors_allow_credentials:
             problems.append(
                 "APP_CORS_ALLOW_ORIGINS may not contain '*' while "

@@ -1,14 +1,74 @@
-"""`GET /metrics` in the Prometheus text format, from the app's own registry."""
+"""Where Prometheus reads the app's registry: `/metrics` on the API port, or a port of its own.
+
+On the API port the route may require a bearer token (TELEMETRY_METRICS_TOKEN). With
+TELEMETRY_METRICS_PORT the registry is served by prometheus_client's own HTTP server on that port
+instead (a thread, started and stopped by the lifespan), and the API port has no /metrics: a
+network policy or firewall can then keep scrapers and clients apart. Either way one process's
+registry: each worker process answers for itself.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+import hmac
+from collections.abc import Callable
+from typing import Annotated
 
-router = APIRouter(tags=["observability"])
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.exposition import start_http_server
+
+from example_service.errors.exceptions import UnauthorizedError
+from example_service.settings import TelemetrySettings
+
+_bearer = HTTPBearer(auto_error=False)
 
 
-@router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    registry = request.app.state.telemetry.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+def install_metrics_route(app: FastAPI, settings: TelemetrySettings) -> None:
+    """Add /metrics to the API port, unless the registry gets a port of its own."""
+    if settings.metrics_port is not None:
+        return
+    token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
+
+    def authorize(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if token is None:
+            return
+        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token):
+            raise UnauthorizedError("Metrics need the scrape token.")
+
+    async def metrics(request: Request) -> Response:
+        registry = request.app.state.telemetry.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_api_route(
+        "/metrics",
+        metrics,
+        include_in_schema=False,
+        dependencies=[Depends(authorize)],
+        tags=["observability"],
+    )
+
+
+def start_metrics_listener(
+    registry: CollectorRegistry, settings: TelemetrySettings
+) -> Callable[[], None] | None:
+    """Serve `registry` on TELEMETRY_METRICS_PORT; returns what stops it (None: no port set)."""
+    if settings.metrics_port is None:
+        return None
+    try:
+        server, thread = start_http_server(
+            settings.metrics_port, settings.metrics_host, registry=registry
+        )
+    except OSError as exc:
+        raise OSError(
+            f"TELEMETRY_METRICS_PORT={settings.metrics_port} on {settings.metrics_host}: {exc}"
+        ) from exc
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
