@@ -70,6 +70,10 @@ class Decision(NamedTuple):
     remaining: int
     reset_at_epoch: int  # whole seconds since the epoch
     retry_after: int  # whole seconds; 0 when allowed
+    # Whole seconds from the deciding instant until `reset_at_epoch`'s exact (millisecond) time,
+    # rounded up: the headers' `t` comes from here, not from a clock read later, so it agrees
+    # with the decision whichever clock made it.
+    reset_after: int
 
 
 class RateLimitBackend(Protocol):

@@ -63,15 +63,16 @@ class RateLimiter:
 
     def headers(self, policy: Policy, decision: Decision) -> Headers:
         # On every limited response: bytes formatting only, the constant pairs prebuilt.
-        _, limit, remaining, reset, _ = decision
+        allowed, limit, remaining, reset, retry_after, reset_after = decision
         if limit == policy.capacity:
             limit_pair = policy.limit_pair
         elif limit == policy.per_hour and policy.hour_limit_pair is not None:
             limit_pair = policy.hour_limit_pair
         else:
             limit_pair = (b"x-ratelimit-limit", b"%d" % limit)
-        until_reset = reset - int(self.clock())
-        until_reset = until_reset if until_reset > 0 else 0
+        # `t`: on a refusal, the wait that Retry-After states (the two must agree); otherwise
+        # the seconds until the quota resets. Both are deltas the backend computed at the
+        # instant it decided, on its own clock: no second clock read here to disagree with it.
         return [
             limit_pair,
             (b"x-ratelimit-remaining", b"%d" % remaining),
@@ -79,7 +80,8 @@ class RateLimiter:
             policy.policy_pair,
             (
                 b"ratelimit",
-                b"%b%d;t=%d" % (policy.name_bytes, remaining, until_reset),
+                b"%b%d;t=%d"
+                % (policy.name_bytes, remaining, reset_after if allowed else retry_after),
             ),
         ]
 

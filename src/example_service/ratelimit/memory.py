@@ -76,17 +76,17 @@ class MemoryBackend:
         cap = policy.capacity
         idx = now // w
         reset = (idx + 1) * w
+        after = -(-(reset - now) // 1000)
         count = state[1] if state[0] == idx else 0
         state[0] = idx
         state[2] = reset
         if count + cost > cap:
             state[1] = count
             return _new(
-                Decision,
-                (False, cap, max(0, cap - count), -(-reset // 1000), -(-(reset - now) // 1000)),
+                Decision, (False, cap, max(0, cap - count), -(-reset // 1000), after, after)
             )
         state[1] = count = count + cost
-        return _new(Decision, (True, cap, cap - count, -(-reset // 1000), 0))
+        return _new(Decision, (True, cap, cap - count, -(-reset // 1000), 0, after))
 
     @staticmethod
     def _sliding(state: list[Any], policy: Policy, cost: int, now: int) -> Decision:
@@ -106,10 +106,14 @@ class MemoryBackend:
         hour_cap = policy.per_hour
         if hour_cap is None:
             state[6] = now + 2 * w
+            reset = (idx + 1) * w
             if fits:
                 state[1] = curr + cost
                 remaining = (cap * w - used - cost * w) // w
-                return _new(Decision, (True, cap, remaining, -(-(idx + 1) * w // 1000), 0))
+                return _new(
+                    Decision,
+                    (True, cap, remaining, -(-reset // 1000), 0, -(-(reset - now) // 1000)),
+                )
             wait = _sliding_wait(cap, cost, w, e, curr=curr, prev=prev)
             return _new(
                 Decision,
@@ -117,8 +121,9 @@ class MemoryBackend:
                     False,
                     cap,
                     max(0, (cap * w - used) // w),
-                    -(-(idx + 1) * w // 1000),
+                    -(-reset // 1000),
                     max(1, -(-wait // 1000)),
+                    -(-(reset - now) // 1000),
                 ),
             )
         h = HOUR_MS
@@ -144,15 +149,17 @@ class MemoryBackend:
             limit, left, reset = hour_cap, hremaining, (hidx + 1) * h
         else:
             limit, left, reset = cap, remaining, (idx + 1) * w
+        after = -(-(reset - now) // 1000)
         if fits and hfits:
-            return _new(Decision, (True, limit, left, -(-reset // 1000), 0))
+            return _new(Decision, (True, limit, left, -(-reset // 1000), 0, after))
         wait = 0
         if not fits:
             wait = _sliding_wait(cap, cost, w, e, curr=curr, prev=prev)
         if not hfits:
             wait = max(wait, _sliding_wait(hour_cap, cost, h, he, curr=hcurr, prev=hprev))
         return _new(
-            Decision, (False, limit, max(0, left), -(-reset // 1000), max(1, -(-wait // 1000)))
+            Decision,
+            (False, limit, max(0, left), -(-reset // 1000), max(1, -(-wait // 1000)), after),
         )
 
     @staticmethod
@@ -174,11 +181,22 @@ class MemoryBackend:
                     max(0, remaining),
                     ceil(tat / 1000),
                     max(1, ceil((allow_at - now) / 1000)),
+                    ceil((tat - now) / 1000),
                 ),
             )
         state[0] = new_tat
         state[1] = new_tat
-        return _new(Decision, (True, cap, floor((now - allow_at) / t), ceil(new_tat / 1000), 0))
+        return _new(
+            Decision,
+            (
+                True,
+                cap,
+                floor((now - allow_at) / t),
+                ceil(new_tat / 1000),
+                0,
+                ceil((new_tat - now) / 1000),
+            ),
+        )
 
     def _sweep(self, now: int) -> None:
         self._next_sweep = now + self.sweep_interval_ms

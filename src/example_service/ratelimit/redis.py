@@ -78,6 +78,7 @@ class RedisBackend:
 
 
 def decision_from(reply: list[int]) -> Decision:
-    """The scripts' reply: allowed (1/0), limit, remaining, reset epoch seconds, retry after."""
-    allowed, limit, remaining, reset, retry_after = reply
-    return _new(Decision, (allowed == 1, limit, remaining, reset, retry_after))
+    """The scripts' reply: allowed (1/0), limit, remaining, reset epoch seconds, retry after,
+    seconds until the reset."""
+    allowed, limit, remaining, reset, retry_after, reset_after = reply
+    return _new(Decision, (allowed == 1, limit, remaining, reset, retry_after, reset_after))
