@@ -13,13 +13,9 @@ from example_service.ratelimit.base import Algorithm, Policy, RateLimitBackend
 from example_service.ratelimit.limiter import RateLimiter, rejection
 from example_service.settings import RateLimitSettings, SecuritySettings
 from tests.ratelimit.conftest import FakeClock
+from tests.ratelimit.helpers import ratelimit_t
 
 ALGORITHMS: list[Algorithm] = ["fixed_window", "sliding_window", "token_bucket"]
-
-
-def ratelimit_t(headers: list[tuple[bytes, bytes]]) -> int:
-    value = dict(headers)[b"ratelimit"].decode()
-    return int(value.rsplit(";t=", 1)[1])
 
 
 @pytest.fixture

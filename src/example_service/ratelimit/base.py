@@ -1,8 +1,9 @@
 """The rate-limit backend Protocol and the values it trades in.
 
-Time is integer milliseconds from an injectable clock everywhere (Python and Lua alike), so
-the in-process and Redis backends make the same decision at the same instant and tests are
-exact at window boundaries without sleeping.
+Time is integer milliseconds everywhere, and the in-process and Redis backends do the same
+arithmetic, so they make the same decision at the same instant. The in-process backend reads
+an injectable clock (tests are exact at window boundaries without sleeping); the Redis scripts
+read the Redis server's clock, the one clock every instance sharing it agrees on.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 -- Fixed window, atomically: the same arithmetic as MemoryBackend._fixed.
 -- KEYS[1] = the key's hash {i = window index, c = count}
--- ARGV = now_ms, window_ms, capacity, cost   (time comes from the caller's clock)
+-- ARGV = window_ms, capacity, cost
+-- `now` (ms) comes from the clock prelude the backend puts first (redis_time.lua).
 -- Returns {allowed, limit, remaining, reset_epoch_s, retry_after_s, reset_after_s}
-local now = tonumber(ARGV[1])
-local w = tonumber(ARGV[2])
-local cap = tonumber(ARGV[3])
-local cost = tonumber(ARGV[4])
+local w = tonumber(ARGV[1])
+local cap = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local idx = math.floor(now / w)
 local reset = (idx + 1) * w
 local after = math.ceil((reset - now) / 1000)
@@ -19,6 +19,5 @@ if count + cost > cap then
 end
 count = count + cost
 redis.call('HSET', KEYS[1], 'i', idx, 'c', count)
--- Relative expiry: the caller's clock need not match the server's.
 redis.call('PEXPIRE', KEYS[1], reset - now)
 return {1, cap, cap - count, math.ceil(reset / 1000), 0, after}

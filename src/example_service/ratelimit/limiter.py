@@ -42,7 +42,8 @@ class RateLimiter:
     def use_redis(self, redis: RedisLayer, counter: Any | None = None) -> None:
         from example_service.ratelimit.redis import RedisBackend  # noqa: PLC0415 - Redis only when configured
 
-        primary = RedisBackend(redis, self.settings.prefix, self.clock)
+        # Redis decides on its own clock (see RedisBackend); `clock` stays the in-process one.
+        primary = RedisBackend(redis, self.settings.prefix)
         self.failopen = FailOpenBackend(primary, self.memory, counter)
         self.backend = self.failopen
 

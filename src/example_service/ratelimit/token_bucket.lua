@@ -1,11 +1,11 @@
 -- Token bucket as GCRA, atomically: the same arithmetic as MemoryBackend._gcra.
 -- KEYS[1] = the key's theoretical arrival time (ms)
--- ARGV = now_ms, window_ms, limit, capacity, cost
+-- ARGV = window_ms, limit, capacity, cost
+-- `now` (ms) comes from the clock prelude the backend puts first (redis_time.lua).
 -- Returns {allowed, limit, remaining, reset_epoch_s, retry_after_s, reset_after_s}
-local now = tonumber(ARGV[1])
-local t = tonumber(ARGV[2]) / tonumber(ARGV[3])
-local cap = tonumber(ARGV[4])
-local cost = tonumber(ARGV[5])
+local t = tonumber(ARGV[1]) / tonumber(ARGV[2])
+local cap = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
 local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now)
 local new_tat = tat + t * cost
 local allow_at = new_tat - t * cap
