@@ -49,6 +49,19 @@ async def test_fixed_window_cost_counts_units(backend: RateLimitBackend, clock: 
     assert (await backend.hit("k", policy, cost=1)).remaining == 0
 
 
+async def test_fixed_window_refunds_never_go_below_zero(
+    backend: RateLimitBackend, clock: FakeClock
+) -> None:
+    policy = Policy("refund", limit=2, window=10)
+    clock.now = 1000.0
+    assert await hits(backend, policy, 3) == [True, True, False]
+    assert (await backend.hit("k", policy, cost=-1)).remaining == 1  # one unit given back
+    assert await hits(backend, policy, 2) == [True, False]
+    clock.now = 1010.0  # a refund arriving after its window rolled over
+    assert (await backend.hit("k", policy, cost=-1)).remaining == 2
+    assert await hits(backend, policy, 3) == [True, True, False]
+
+
 async def test_sliding_window_weights_the_previous_window(
     backend: RateLimitBackend, clock: FakeClock
 ) -> None:

@@ -79,7 +79,18 @@ class Decision(NamedTuple):
 
 class RateLimitBackend(Protocol):
     async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
-        """Count `cost` against `key` under `policy` if it fits; say whether it did."""
+        """Count `cost` against `key` under `policy` if it fits; say whether it did.
+
+        Under a fixed window a negative cost gives units back (never below zero).
+        """
+        ...
+
+    async def mark(self, key: str, seconds: int) -> None:
+        """Remember `key` for `seconds` (login: an address an account logged in from)."""
+        ...
+
+    async def is_marked(self, key: str) -> bool:
+        """Whether `key` was marked and has not expired."""
         ...
 
 

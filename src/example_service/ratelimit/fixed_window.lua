@@ -1,6 +1,6 @@
 -- Fixed window, atomically: the same arithmetic as MemoryBackend._fixed.
 -- KEYS[1] = the key's hash {i = window index, c = count}
--- ARGV = window_ms, capacity, cost
+-- ARGV = window_ms, capacity, cost (negative: a refund)
 -- `now` (ms) comes from the clock prelude the backend puts first (redis_time.lua).
 -- Returns {allowed, limit, remaining, reset_epoch_s, retry_after_s, reset_after_s}
 local w = tonumber(ARGV[1])
@@ -18,6 +18,8 @@ if count + cost > cap then
   return {0, cap, math.max(0, cap - count), math.ceil(reset / 1000), after, after}
 end
 count = count + cost
+-- A refund (negative cost) after the window rolled over: never below zero.
+if count < 0 then count = 0 end
 redis.call('HSET', KEYS[1], 'i', idx, 'c', count)
 redis.call('PEXPIRE', KEYS[1], reset - now)
 return {1, cap, cap - count, math.ceil(reset / 1000), 0, after}

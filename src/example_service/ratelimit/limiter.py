@@ -62,6 +62,19 @@ class RateLimiter:
     async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
         return await self.backend.hit(key, policy, cost)
 
+    async def refund(self, key: str, policy: Policy, cost: int = 1) -> None:
+        """Give back `cost` units counted against `key` (a reservation that was not used)."""
+        if policy.algorithm != "fixed_window":
+            # A sliding window's previous slot or a bucket's arrival time cannot be undone.
+            raise ValueError(f"policy {policy.name!r}: only fixed windows take refunds")
+        await self.backend.hit(key, policy, -cost)
+
+    async def mark(self, key: str, seconds: int) -> None:
+        await self.backend.mark(key, seconds)
+
+    async def is_marked(self, key: str) -> bool:
+        return await self.backend.is_marked(key)
+
     def headers(self, policy: Policy, decision: Decision) -> Headers:
         # On every limited response: bytes formatting only, the constant pairs prebuilt.
         allowed, limit, remaining, reset, retry_after, reset_after = decision

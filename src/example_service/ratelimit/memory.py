@@ -38,10 +38,22 @@ class MemoryBackend:
         self.max_keys = max_keys
         self.sweep_interval_ms = int(sweep_interval * 1000)
         self._stores: dict[str, dict[str, list[Any]]] = {}
+        self._marks: dict[str, list[Any]] = {}  # key -> [expiry ms], swept like the stores
         self._next_sweep = 0  # the first hit sweeps (nothing) and schedules the next sweep
 
     def __len__(self) -> int:
-        return sum(len(store) for store in self._stores.values())
+        return sum(len(store) for store in self._stores.values()) + len(self._marks)
+
+    async def mark(self, key: str, seconds: int) -> None:
+        marks = self._marks
+        if marks.pop(key, None) is None and len(marks) >= self.max_keys:
+            _evict_oldest(marks, self.max_keys // 10 or 1)
+        # (Re)inserted last: a renewed mark is the newest, the last to be evicted.
+        marks[key] = [int(self.clock() * 1000) + seconds * 1000]
+
+    async def is_marked(self, key: str) -> bool:
+        mark = self._marks.get(key)
+        return mark is not None and mark[0] > int(self.clock() * 1000)
 
     async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
         return self.hit_now(key, policy, cost)
@@ -85,7 +97,12 @@ class MemoryBackend:
             return _new(
                 Decision, (False, cap, max(0, cap - count), -(-reset // 1000), after, after)
             )
-        state[1] = count = count + cost
+        count += cost
+        # A refund (negative cost) after the window rolled over. Not max(): on every hit of a
+        # fixed window the call costs ~50 ns more than this test (measured).
+        if count < 0:  # noqa: PLR1730
+            count = 0
+        state[1] = count
         return _new(Decision, (True, cap, cap - count, -(-reset // 1000), 0, after))
 
     @staticmethod
@@ -200,7 +217,7 @@ class MemoryBackend:
 
     def _sweep(self, now: int) -> None:
         self._next_sweep = now + self.sweep_interval_ms
-        for store in self._stores.values():
+        for store in (*self._stores.values(), self._marks):
             expired = [k for k, state in store.items() if state[-1] <= now]
             for k in expired:
                 del store[k]

@@ -83,6 +83,13 @@ class RedisBackend:
             script, packed, (1, redis_key, *constant), convert=decision_from
         )
 
+    async def mark(self, key: str, seconds: int) -> None:
+        await self.redis.execute("SET", f"{self.prefix}mark:{key}", b"1", "EX", seconds)
+
+    async def is_marked(self, key: str) -> bool:
+        found: int = await self.redis.execute("EXISTS", f"{self.prefix}mark:{key}")
+        return found == 1
+
 
 def decision_from(reply: list[int]) -> Decision:
     """The scripts' reply: allowed (1/0), limit, remaining, reset epoch seconds, retry after,
