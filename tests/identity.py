@@ -4,6 +4,7 @@ it, and a small client that registers and logs in users."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,17 @@ class Account:
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
+    def __init__(self, client: httpx.AsyncClient, app: FastAPI, asgi: Any = None) -> None:
         self.client = client
         self.app = app
+        self.asgi = asgi  # the running app (lifespan entered) the client talks to
+
+    @asynccontextmanager
+    async def from_address(self, address: str) -> AsyncIterator[Api]:
+        """The same running app, seen from another client address."""
+        transport = httpx.ASGITransport(app=self.asgi, client=(address, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield Api(c, self.app, self.asgi)
 
     async def register(self, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
         body = {"email": email, "password": password, "full_name": "Test User", **extra}
@@ -105,4 +114,4 @@ async def api(identity_app: FastAPI) -> AsyncIterator[Api]:
     async with LifespanManager(identity_app) as manager:
         transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield Api(c, identity_app)
+            yield Api(c, identity_app, manager.app)

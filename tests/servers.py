@@ -157,6 +157,23 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
 
+def faketime_env(offset: str) -> dict[str, str]:
+    """Environment that runs a process with its wall clock `offset` (e.g. "+30s") from the real
+    one, through libfaketime (a preloaded library: only for processes started with it).
+
+    An offset, not a "start at" time: every process started with it (children included) keeps
+    the same skew, so FAKETIME_DONT_RESET does not matter. The monotonic clock is shifted by
+    the same constant, which asyncio cannot tell from the real one; FAKETIME_DONT_FAKE_MONOTONIC
+    would be more faithful, but with it libfaketime 0.9.10 makes `time.sleep` fail with EINVAL.
+    (Redis itself cannot run under libfaketime: its jemalloc recurses into clock_gettime.)
+    """
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    found += glob.glob("/usr/local/lib/faketime/libfaketime.so.1")
+    if not found:
+        _missing("libfaketime", "apt-get install libfaketime")
+    return {"LD_PRELOAD": found[0], "FAKETIME": offset}
+
+
 def start_postgres() -> PostgresServer:
     bindir = pg_bindir()
     if bindir is None:

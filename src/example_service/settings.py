@@ -132,9 +132,17 @@ class RateLimitSettings(_Section):
     algorithm: Literal["fixed_window", "sliding_window", "token_bucket"] = "sliding_window"
     key_strategy: Literal["ip", "user_or_ip", "api_key"] = "ip"
     prefix: str = "rl:"
+    # Login limits count failed password checks per login window (see ratelimit/login.py):
+    # per account from one client address (strict: the brute-force limit), per account from
+    # all addresses and per address across accounts (looser ceilings against distributed
+    # guessing and spraying). An address the account logged in from within
+    # `login_known_address_days` is held to the first only, so others' failures cannot lock
+    # the owner out; 0 turns that exemption off.
     login_per_account: int = Field(default=5, ge=1)
+    login_per_account_global: int = Field(default=50, ge=1)
     login_per_client: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    login_known_address_days: int = Field(default=30, ge=0)
 
 
 class TelemetrySettings(_Section):

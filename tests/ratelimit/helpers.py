@@ -37,3 +37,9 @@ def token(
         **claims,
     }
     return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def ratelimit_t(headers: list[tuple[bytes, bytes]]) -> int:
+    """The `t` of a `RateLimit` field, from the limiter's header pairs."""
+    value = dict(headers)[b"ratelimit"].decode()
+    return int(value.rsplit(";t=", 1)[1])

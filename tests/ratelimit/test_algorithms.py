@@ -1,4 +1,6 @@
-"""Every algorithm, exact at its boundaries, on both backends, with a clock that never sleeps."""
+"""Every algorithm, exact at its boundaries, on both backends, with a clock that never sleeps
+(on Redis: the production scripts deciding at the test clock's instants, see ClockedRedisBackend).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +10,8 @@ import pytest
 
 from example_service.ratelimit.base import Decision, Policy, RateLimitBackend
 from example_service.ratelimit.memory import MemoryBackend
-from example_service.ratelimit.redis import RedisBackend
 from example_service.redis.client import RedisLayer
-from tests.ratelimit.conftest import FakeClock
+from tests.ratelimit.conftest import ClockedRedisBackend, FakeClock
 
 
 def state(d: Decision) -> tuple[bool, int, int, int, int]:
@@ -46,6 +47,19 @@ async def test_fixed_window_cost_counts_units(backend: RateLimitBackend, clock: 
     refused = await backend.hit("k", policy, cost=2)
     assert not refused.allowed and refused.remaining == 1
     assert (await backend.hit("k", policy, cost=1)).remaining == 0
+
+
+async def test_fixed_window_refunds_never_go_below_zero(
+    backend: RateLimitBackend, clock: FakeClock
+) -> None:
+    policy = Policy("refund", limit=2, window=10)
+    clock.now = 1000.0
+    assert await hits(backend, policy, 3) == [True, True, False]
+    assert (await backend.hit("k", policy, cost=-1)).remaining == 1  # one unit given back
+    assert await hits(backend, policy, 2) == [True, False]
+    clock.now = 1010.0  # a refund arriving after its window rolled over
+    assert (await backend.hit("k", policy, cost=-1)).remaining == 2
+    assert await hits(backend, policy, 3) == [True, True, False]
 
 
 async def test_sliding_window_weights_the_previous_window(
@@ -135,7 +149,7 @@ async def test_lua_scripts_decide_exactly_like_the_memory_backend(
         per_hour=40 if algorithm == "sliding_window" else None,
     )
     memory = MemoryBackend(clock)
-    redis = RedisBackend(redis_layer, prefix=f"same:{random.random()}:", clock=clock)
+    redis = ClockedRedisBackend(redis_layer, f"same:{random.random()}:", clock)
     rng = random.Random(4)
     for _ in range(400):
         clock.advance(rng.choice([0, 0, 0.001, 0.05, 0.37, 1, 2.999]))

@@ -71,6 +71,21 @@ async def test_limit_reached_is_a_problem_429_with_headers(make_settings: Settin
     assert refused.headers["ratelimit"].startswith('"default";r=0;t=')
 
 
+@pytest.mark.parametrize("algorithm", ["fixed_window", "sliding_window", "token_bucket"])
+async def test_refusal_t_agrees_with_retry_after(
+    make_settings: SettingsFactory, algorithm: str
+) -> None:
+    app = limited(make_settings, algorithm=algorithm, window_seconds=60, burst=0)
+    async with running(app) as asgi, client_for(asgi) as client:
+        statuses = [(await client.get("/api/v1/info")).status_code for _ in range(3)]
+        refused = await client.get("/api/v1/info")
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    retry_after = refused.headers["retry-after"]
+    assert int(retry_after) > 0
+    assert refused.headers["ratelimit"] == f'"default";r=0;t={retry_after}'
+
+
 async def test_unknown_api_paths_count_too(make_settings: SettingsFactory) -> None:
     app = limited(make_settings)
     async with running(app) as asgi, client_for(asgi) as client:

@@ -15,7 +15,7 @@ from example_service.auth.service import AuthService
 from example_service.db.session import DbSession
 from example_service.errors.exceptions import BadRequestError, UnsupportedMediaTypeError
 from example_service.errors.problem import problem_responses
-from example_service.ratelimit.login import check_login_allowed
+from example_service.ratelimit.login import login_attempt
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -82,14 +82,17 @@ async def _login_data(request: Request) -> LoginRequest:
 async def login(request: Request, service: Service) -> TokenPair:
     """Exchange email and password for an access and a refresh token.
 
-    Attempts are limited per account and per client address (RATE_LIMIT_LOGIN_*), counted
-    before the password is checked so that a refused attempt costs no hashing.
+    Failed attempts are limited per account and client address, per account and per client
+    address (RATE_LIMIT_LOGIN_*, see `ratelimit.login`); the limits are checked before the
+    password, so a refused attempt costs no hashing, and a success does not count.
     """
     data = await _login_data(request)
-    if request.app.state.settings.rate_limit.enabled:
-        client = request.client.host if request.client else None
-        await check_login_allowed(request.app.state.limiter, data.email, client)
-    return await service.login(data.email, data.password)
+    state = request.app.state
+    if not state.settings.rate_limit.enabled:
+        return await service.login(data.email, data.password)
+    client = request.client.host if request.client else None
+    async with login_attempt(state.limiter, data.email, client):
+        return await service.login(data.email, data.password)
 
 
 @router.post("/refresh", response_model=TokenPair, responses=problem_responses(401, 422))

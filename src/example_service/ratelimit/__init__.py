@@ -8,14 +8,16 @@ from example_service.ratelimit.dependencies import (
     rate_limit,
 )
 from example_service.ratelimit.limiter import RateLimiter
-from example_service.ratelimit.login import check_login_allowed
+from example_service.ratelimit.login import LoginAttempt, begin_login, login_attempt
 
 __all__ = [
     "Decision",
+    "LoginAttempt",
     "Policy",
     "RateLimitBackend",
     "RateLimiter",
-    "check_login_allowed",
+    "begin_login",
+    "login_attempt",
     "named_rate_limit",
     "per_api_key_rate_limit",
     "per_user_rate_limit",

@@ -1,8 +1,9 @@
 """The rate-limit backend Protocol and the values it trades in.
 
-Time is integer milliseconds from an injectable clock everywhere (Python and Lua alike), so
-the in-process and Redis backends make the same decision at the same instant and tests are
-exact at window boundaries without sleeping.
+Time is integer milliseconds everywhere, and the in-process and Redis backends do the same
+arithmetic, so they make the same decision at the same instant. The in-process backend reads
+an injectable clock (tests are exact at window boundaries without sleeping); the Redis scripts
+read the Redis server's clock, the one clock every instance sharing it agrees on.
 """
 
 from __future__ import annotations
@@ -70,11 +71,26 @@ class Decision(NamedTuple):
     remaining: int
     reset_at_epoch: int  # whole seconds since the epoch
     retry_after: int  # whole seconds; 0 when allowed
+    # Whole seconds from the deciding instant until `reset_at_epoch`'s exact (millisecond) time,
+    # rounded up: the headers' `t` comes from here, not from a clock read later, so it agrees
+    # with the decision whichever clock made it.
+    reset_after: int
 
 
 class RateLimitBackend(Protocol):
     async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
-        """Count `cost` against `key` under `policy` if it fits; say whether it did."""
+        """Count `cost` against `key` under `policy` if it fits; say whether it did.
+
+        Under a fixed window a negative cost gives units back (never below zero).
+        """
+        ...
+
+    async def mark(self, key: str, seconds: int) -> None:
+        """Remember `key` for `seconds` (login: an address an account logged in from)."""
+        ...
+
+    async def is_marked(self, key: str) -> bool:
+        """Whether `key` was marked and has not expired."""
         ...
 
 

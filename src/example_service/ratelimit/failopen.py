@@ -34,8 +34,25 @@ class FailOpenBackend:
             # The primary's future, awaited here: one coroutine for the hit, not two.
             return await self.primary.submit(key, policy, cost)
         except BackendUnavailable as exc:
-            self.fallbacks += 1
-            if self.counter is not None:
-                self.counter.inc()
-            logger.warning("ratelimit.fallback", policy=policy.name, reason=str(exc))
+            self._fell_back(policy.name, exc)
             return self.fallback.hit_now(key, policy, cost)
+
+    async def mark(self, key: str, seconds: int) -> None:
+        try:
+            await self.primary.mark(key, seconds)
+        except BackendUnavailable as exc:
+            self._fell_back("mark", exc)
+            await self.fallback.mark(key, seconds)
+
+    async def is_marked(self, key: str) -> bool:
+        try:
+            return await self.primary.is_marked(key)
+        except BackendUnavailable as exc:
+            self._fell_back("mark", exc)
+            return await self.fallback.is_marked(key)
+
+    def _fell_back(self, policy: str, exc: BackendUnavailable) -> None:
+        self.fallbacks += 1
+        if self.counter is not None:
+            self.counter.inc()
+        logger.warning("ratelimit.fallback", policy=policy, reason=str(exc))

@@ -42,7 +42,8 @@ class RateLimiter:
     def use_redis(self, redis: RedisLayer, counter: Any | None = None) -> None:
         from example_service.ratelimit.redis import RedisBackend  # noqa: PLC0415 - Redis only when configured
 
-        primary = RedisBackend(redis, self.settings.prefix, self.clock)
+        # Redis decides on its own clock (see RedisBackend); `clock` stays the in-process one.
+        primary = RedisBackend(redis, self.settings.prefix)
         self.failopen = FailOpenBackend(primary, self.memory, counter)
         self.backend = self.failopen
 
@@ -61,17 +62,31 @@ class RateLimiter:
     async def hit(self, key: str, policy: Policy, cost: int = 1) -> Decision:
         return await self.backend.hit(key, policy, cost)
 
+    async def refund(self, key: str, policy: Policy, cost: int = 1) -> None:
+        """Give back `cost` units counted against `key` (a reservation that was not used)."""
+        if policy.algorithm != "fixed_window":
+            # A sliding window's previous slot or a bucket's arrival time cannot be undone.
+            raise ValueError(f"policy {policy.name!r}: only fixed windows take refunds")
+        await self.backend.hit(key, policy, -cost)
+
+    async def mark(self, key: str, seconds: int) -> None:
+        await self.backend.mark(key, seconds)
+
+    async def is_marked(self, key: str) -> bool:
+        return await self.backend.is_marked(key)
+
     def headers(self, policy: Policy, decision: Decision) -> Headers:
         # On every limited response: bytes formatting only, the constant pairs prebuilt.
-        _, limit, remaining, reset, _ = decision
+        allowed, limit, remaining, reset, retry_after, reset_after = decision
         if limit == policy.capacity:
             limit_pair = policy.limit_pair
         elif limit == policy.per_hour and policy.hour_limit_pair is not None:
             limit_pair = policy.hour_limit_pair
         else:
             limit_pair = (b"x-ratelimit-limit", b"%d" % limit)
-        until_reset = reset - int(self.clock())
-        until_reset = until_reset if until_reset > 0 else 0
+        # `t`: on a refusal, the wait that Retry-After states (the two must agree); otherwise
+        # the seconds until the quota resets. Both are deltas the backend computed at the
+        # instant it decided, on its own clock: no second clock read here to disagree with it.
         return [
             limit_pair,
             (b"x-ratelimit-remaining", b"%d" % remaining),
@@ -79,7 +94,8 @@ class RateLimiter:
             policy.policy_pair,
             (
                 b"ratelimit",
-                b"%b%d;t=%d" % (policy.name_bytes, remaining, until_reset),
+                b"%b%d;t=%d"
+                % (policy.name_bytes, remaining, reset_after if allowed else retry_after),
             ),
         ]
 

@@ -1,4 +1,4 @@
-"""Named policies from RATE_LIMIT_* settings: the global one and login's two."""
+"""Named policies from RATE_LIMIT_* settings: the global one and login's three."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from example_service.ratelimit.base import Policy
 from example_service.settings import RateLimitSettings
 
 DEFAULT = "default"
-LOGIN_ACCOUNT = "login_account"
+LOGIN_ACCOUNT = "login_account"  # per account and client address
+LOGIN_ACCOUNT_GLOBAL = "login_account_global"  # per account, from every address
 LOGIN_CLIENT = "login_client"
 
 
@@ -25,6 +26,11 @@ def build_policies(settings: RateLimitSettings) -> dict[str, Policy]:
         LOGIN_ACCOUNT: Policy(
             name=LOGIN_ACCOUNT,
             limit=settings.login_per_account,
+            window=settings.login_window_seconds,
+        ),
+        LOGIN_ACCOUNT_GLOBAL: Policy(
+            name=LOGIN_ACCOUNT_GLOBAL,
+            limit=settings.login_per_account_global,
             window=settings.login_window_seconds,
         ),
         LOGIN_CLIENT: Policy(

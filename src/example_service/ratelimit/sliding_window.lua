@@ -1,13 +1,13 @@
 -- Sliding window counter over a per-window slot and an hourly slot, atomically: the same
 -- arithmetic as MemoryBackend._sliding (weights scaled by the window length, all integers).
 -- KEYS[1] = the key's hash {mi, mc, mp, hi, hc, hp}: slot index, its count, previous count
--- ARGV = now_ms, window_ms, capacity, cost, hour_capacity (0 = no hourly limit)
--- Returns {allowed, limit, remaining, reset_epoch_s, retry_after_s}
-local now = tonumber(ARGV[1])
-local w = tonumber(ARGV[2])
-local cap = tonumber(ARGV[3])
-local cost = tonumber(ARGV[4])
-local hour_cap = tonumber(ARGV[5])
+-- ARGV = window_ms, capacity, cost, hour_capacity (0 = no hourly limit)
+-- `now` (ms) comes from the clock prelude the backend puts first (redis_time.lua).
+-- Returns {allowed, limit, remaining, reset_epoch_s, retry_after_s, reset_after_s}
+local w = tonumber(ARGV[1])
+local cap = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local hour_cap = tonumber(ARGV[4])
 local HOUR = 3600000
 
 local function wait_ms(c, span, e, curr, prev)
@@ -62,10 +62,12 @@ if hour_cap > 0 then
     limit, left, reset = hour_cap, hleft, (hidx + 1) * HOUR
   end
 end
+local after = math.ceil((reset - now) / 1000)
 if fits and hfits then
-  return {1, limit, left, math.ceil(reset / 1000), 0}
+  return {1, limit, left, math.ceil(reset / 1000), 0, after}
 end
 local wait = 0
 if not fits then wait = wait_ms(cap, w, e, curr, prev) end
 if not hfits then wait = math.max(wait, wait_ms(hour_cap, HOUR, he, hcurr, hprev)) end
-return {0, limit, math.max(0, left), math.ceil(reset / 1000), math.max(1, math.ceil(wait / 1000))}
+return {0, limit, math.max(0, left), math.ceil(reset / 1000),
+        math.max(1, math.ceil(wait / 1000)), after}
