@@ -11,9 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi._body_limit import AppBodyLimitMiddleware
 from fastapi.telemetry import TelemetryConfig
-from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from starlette.types import ASGIApp
 
 from example_service.api_keys import router as api_keys
@@ -64,11 +62,15 @@ class ServiceApp(FastAPI):
     Outside: Starlette puts ServerErrorMiddleware outside all user middleware, so a 500 it
     renders never passes back through them and loses their headers. Ours wraps the stack from
     outside instead: the edge (request id, timing, access log, error boundary). FastAPI's
-    exception recorder for its native OpenTelemetry stays only with TELEMETRY_OTEL on, and its
-    app-wide body limit only with `max_body_size` set (the input guard limits bodies per path).
+    exception recorder for its native OpenTelemetry stays only with TELEMETRY_OTEL on; its
+    app-wide body limit (`max_body_size`) is refused: the input guard limits bodies, per path.
     Inside: one `ExceptionHandlersMiddleware` instead of Starlette's ExceptionMiddleware and
     FastAPI's AsyncExitStackMiddleware (see there). Each layer left out is a coroutine frame
     on every request.
+
+    FastAPI exports no name for its exception recorder: it is imported from
+    `fastapi.telemetry._asgi`, only when TELEMETRY_OTEL is on. pyproject.toml pins FastAPI to
+    the versions that have it, and tests/test_fastapi_internals.py fails loudly if it moves.
     """
 
     outer: Callable[[ASGIApp], ASGIApp] | None = None
@@ -85,9 +87,14 @@ class ServiceApp(FastAPI):
         app: ASGIApp = ExceptionHandlersMiddleware(self.router, handlers)
         for cls, args, kwargs in reversed(self.user_middleware):
             app = cls(app, *args, **kwargs)
-        if self.max_body_size is not None:
-            app = AppBodyLimitMiddleware(app, max_body_size=self.max_body_size)
+        if getattr(self, "max_body_size", None) is not None:  # FastAPI >= 0.164
+            raise ValueError(
+                "max_body_size is not supported: set SECURITY_MAX_REQUEST_SIZE or "
+                "SECURITY_BODY_LIMITS (the input guard enforces them per path)"
+            )
         if self.otel:
+            from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware  # noqa: PLC0415
+
             app = ExceptionTelemetryMiddleware(app)
         return self.outer(app) if self.outer is not None else app
 
