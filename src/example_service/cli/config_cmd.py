@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import orjson
 import typer
-
-from example_service.settings import Settings
 
 
 def build() -> typer.Typer:
@@ -14,6 +11,10 @@ def build() -> typer.Typer:
     @group.command("show")
     def show() -> None:
         """Print the effective settings as JSON (secrets masked)."""
+        import orjson  # noqa: PLC0415
+
+        from example_service.settings import Settings  # noqa: PLC0415
+
         settings = Settings.load()
         for notice in settings.notices:
             typer.echo(f"notice: {notice}", err=True)

@@ -1,13 +1,26 @@
-"""`example-service db upgrade | downgrade | current | revision`: Alembic on DATABASE_URL."""
+"""`example-service db upgrade | downgrade | current | revision`: Alembic on DATABASE_URL.
+
+Alembic and SQLAlchemy are imported when a command runs, not when the CLI starts (~0.6 s).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from alembic import command
 
-from example_service.db.migrate import alembic_config
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+
+def _alembic() -> tuple[ModuleType, Config]:
+    """Alembic's command module and the config for DATABASE_URL."""
+    from alembic import command  # noqa: PLC0415
+
+    from example_service.db.migrate import alembic_config  # noqa: PLC0415
+
+    return command, alembic_config()
 
 
 def build() -> typer.Typer:
@@ -18,19 +31,22 @@ def build() -> typer.Typer:
         revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
     ) -> None:
         """Apply migrations up to REVISION (default: head)."""
-        command.upgrade(alembic_config(), revision)
+        command, config = _alembic()
+        command.upgrade(config, revision)
 
     @group.command("downgrade")
     def downgrade(
         revision: Annotated[str, typer.Argument(help="Target revision (e.g. -1, base).")] = "-1",
     ) -> None:
         """Revert migrations down to REVISION (default: one step)."""
-        command.downgrade(alembic_config(), revision)
+        command, config = _alembic()
+        command.downgrade(config, revision)
 
     @group.command("current")
     def current() -> None:
         """Show the revision the database is at."""
-        command.current(alembic_config(), verbose=False)
+        command, config = _alembic()
+        command.current(config, verbose=False)
 
     @group.command("revision")
     def revision(
@@ -40,6 +56,7 @@ def build() -> typer.Typer:
         ] = False,
     ) -> None:
         """Create a new migration script."""
-        command.revision(alembic_config(), message=message, autogenerate=autogenerate)
+        command, config = _alembic()
+        command.revision(config, message=message, autogenerate=autogenerate)
 
     return group

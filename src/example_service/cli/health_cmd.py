@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import httpx
 import typer
 
 
@@ -18,6 +17,8 @@ def register(cli: typer.Typer) -> None:
         timeout: Annotated[float, typer.Option(help="Seconds to wait.")] = 5.0,
     ) -> None:
         """Ask a running instance whether it is healthy."""
+        import httpx  # noqa: PLC0415 - only this command needs it
+
         target = f"{url.rstrip('/')}/api/v1/health/{probe}"
         try:
             response = httpx.get(target, timeout=timeout)
