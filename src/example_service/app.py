@@ -35,7 +35,6 @@ from example_service.middleware.input_guard import InputGuard
 from example_service.middleware.proxy_headers import ProxyHeadersMiddleware
 from example_service.middleware.security_headers import SecurityHeaders
 from example_service.middleware.trusted_host import TrustedHostMiddleware
-from example_service.observability import metrics
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
 from example_service.observability.logging import configure_logging, get_logger
 from example_service.observability.telemetry import PrometheusTelemetry, Telemetry, build_telemetry
@@ -133,6 +132,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             await _start_redis(app, settings, stack)
             telemetry = app.state.telemetry
             if isinstance(telemetry, PrometheusTelemetry):
+                from example_service.observability import metrics  # noqa: PLC0415
+
                 stop = metrics.start_metrics_listener(telemetry.registry, settings.telemetry)
                 if stop is not None:
                     stack.callback(stop)
@@ -297,6 +298,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deprecated=True,  # documented as such: new clients use the API prefix
     )
     if settings.telemetry.mode == "prometheus":
+        from example_service.observability import metrics  # noqa: PLC0415 - this mode only
+
         metrics.install_metrics_route(app, settings.telemetry)
     install_openapi(app, settings.app.error_format)
     if docs:
