@@ -12,10 +12,13 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.params import Form
 from fastapi.routing import APIRoute, APIRouter
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
+
+from example_service.errors.exceptions import UnsupportedMediaTypeError
 
 # Every parameter of add_api_route that APIRoute keeps under the same attribute name.
 _ROUTE_PARAMS = tuple(
@@ -33,7 +36,11 @@ def include_flat(
     responses: dict[int | str, dict[str, Any]] | None = None,
     deprecated: bool | None = None,
 ) -> None:
-    """Register each route of `router` on the app under `prefix`; `deprecated` overrides."""
+    """Register each route of `router` on the app under `prefix`; `deprecated` overrides.
+
+    A route whose body is a JSON model also gets `require_json`: a form or any other body type
+    is a 415, as its OpenAPI says, rather than a 422 about a body that is not an object.
+    """
     for route in router.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"include_flat takes API routes only, got {route!r}")
@@ -41,7 +48,24 @@ def include_flat(
         params["responses"] = {**(responses or {}), **route.responses}
         if deprecated is not None:
             params["deprecated"] = deprecated
+        if route.body_field is not None and not isinstance(route.body_field.field_info, Form):
+            params["dependencies"] = [*route.dependencies, Depends(require_json)]
         app.router.add_api_route(prefix + route.path, route.endpoint, **params)
+
+
+async def require_json(request: Request) -> None:
+    """415 unless the body is declared JSON (or not declared: FastAPI then reads it as JSON).
+
+    Runs before the body is validated: dependencies are solved before body errors are raised.
+    """
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise UnsupportedMediaTypeError("This operation accepts application/json only.")
 
 
 # The order methods are listed in an `Allow` header.

@@ -52,3 +52,44 @@ def test_envelope_schema(make_settings: SettingsFactory, error_format: str) -> N
     assert "ProblemDetail" not in components
     info_500 = schema["paths"]["/api/v1/info"]["get"]["responses"]["500"]
     assert info_500["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
+
+
+def test_every_operation_declares_what_the_edge_answers(make_settings: SettingsFactory) -> None:
+    schema = create_app(make_settings()).openapi()
+    operations = [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
+    assert len(operations) > 10
+    for path, method, operation in operations:
+        declared = set(operation["responses"])
+        expected = {"400", "413", "431"} | (
+            {"415"} if method in ("post", "put", "patch") else set()
+        )
+        assert expected <= declared, (path, method, expected - declared)
+        problem = operation["responses"]["431"]["content"]["application/problem+json"]
+        assert problem["schema"]["$ref"].endswith("/ProblemDetail")
+
+
+def test_the_login_form_declares_what_it_refuses(make_settings: SettingsFactory) -> None:
+    login = create_app(make_settings()).openapi()["paths"]["/api/v1/auth/login"]["post"]
+    form = login["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["properties"]["username"]["minLength"] == 1
+    assert form["properties"]["password"]["minLength"] == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"data": {"email": "a@example.com", "password": "violet kettle orbit"}},
+        {"files": {"email": (None, "a@example.com")}},
+        {"content": b"email=a", "headers": {"content-type": "text/plain"}},
+    ],
+)
+async def test_a_json_operation_refuses_other_bodies_with_415(
+    client: httpx.AsyncClient, options: dict[str, Any]
+) -> None:
+    response = await client.post("/api/v1/users", **options)
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"

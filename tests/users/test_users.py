@@ -195,3 +195,11 @@ async def test_a_password_change_follows_the_policy(api: Api) -> None:
     assert response.status_code == 422
     assert response.json()["errors"][0]["type"] == "password_too_common"
     assert (await api.login(alice.email)).status_code == 200  # unchanged
+
+
+async def test_a_json_suffix_type_is_json(api: Api) -> None:
+    body = b'{"email": "a@example.com", "password": "violet kettle orbit"}'
+    response = await api.client.post(
+        "/api/v1/users", content=body, headers={"content-type": "application/vnd.api+json"}
+    )
+    assert response.status_code == 201

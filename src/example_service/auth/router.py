@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from example_service.auth.dependencies import CurrentPrincipal
+from example_service.auth.passwords import MAX_LENGTH
 from example_service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from example_service.auth.service import AuthService
 from example_service.db.session import DbSession
@@ -32,8 +33,18 @@ _LOGIN_BODY: dict[str, Any] = {
                     "type": "object",
                     "required": ["username", "password"],
                     "properties": {
-                        "username": {"type": "string", "description": "The email."},
-                        "password": {"type": "string", "format": "password"},
+                        "username": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 320,
+                            "description": "The email.",
+                        },
+                        "password": {
+                            "type": "string",
+                            "format": "password",
+                            "minLength": 1,
+                            "maxLength": MAX_LENGTH,
+                        },
                         "grant_type": {"type": "string", "enum": ["password"]},
                     },
                 }

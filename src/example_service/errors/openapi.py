@@ -1,4 +1,5 @@
-"""OpenAPI: FastAPI's `HTTPValidationError` replaced by the service's error schemas."""
+"""OpenAPI: FastAPI's `HTTPValidationError` replaced by the service's error schemas, and the
+statuses the edge can answer on any operation declared on every operation."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from example_service.errors.codes import title_for_status
 from example_service.errors.problem import (
     PROBLEM_JSON,
     ErrorEnvelope,
@@ -41,8 +43,16 @@ def rewrite_error_schemas(schema: dict[str, Any], error_format: ErrorFormat) -> 
         error_ref = validation_ref = _add_schema(schemas, ErrorEnvelope)
 
     for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             responses: dict[str, Any] = operation.get("responses", {})
+            for edge_status in edge_statuses(method):
+                responses.setdefault(
+                    str(edge_status),
+                    {
+                        "description": title_for_status(edge_status),
+                        "content": {media: {"schema": {"$ref": error_ref}}},
+                    },
+                )
             for status, response in responses.items():
                 if not status.isdigit() or int(status) < 400:
                     continue
@@ -55,6 +65,17 @@ def rewrite_error_schemas(schema: dict[str, Any], error_format: ErrorFormat) -> 
                 elif _refers_to(content, "ProblemDetail"):
                     response["content"] = {media: {"schema": {"$ref": error_ref}}}
     return schema
+
+
+# What the input guard and the body parser answer before any route runs: a NUL byte in the URL,
+# a body that is not valid JSON or nests too deep (400); a body over the limit (413); too many or
+# too large headers (431); and for methods with a body, a content type not accepted (415).
+_EDGE_STATUSES = (400, 413, 431)
+_BODY_METHODS = frozenset({"post", "put", "patch"})
+
+
+def edge_statuses(method: str) -> tuple[int, ...]:
+    return (*_EDGE_STATUSES, 415) if method.lower() in _BODY_METHODS else _EDGE_STATUSES
 
 
 def _refers_to(content: dict[str, Any], name: str) -> bool:
