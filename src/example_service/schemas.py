@@ -38,10 +38,32 @@ def check_storable(value: Any, depth: int = 0) -> None:
             check_storable(item, depth + 1)
 
 
+# The same rules in the model's JSON schema, so that OpenAPI promises no more than is accepted.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def storable_schema(schema: dict[str, Any], *_: Any) -> None:
+    """Say in a JSON schema what `check_storable` enforces: strings without NUL (as a pattern,
+    where the schema has none), integers within 64 bits. Nested schemas included."""
+    kind = schema.get("type")
+    if kind == "string" and "pattern" not in schema and schema.get("format") != "binary":
+        schema["pattern"] = NO_NUL_PATTERN
+    elif kind == "integer":
+        schema["minimum"] = max(schema.get("minimum", MIN_DB_INT), MIN_DB_INT)
+        schema["maximum"] = min(schema.get("maximum", MAX_DB_INT), MAX_DB_INT)
+    for value in schema.values():
+        if isinstance(value, dict):
+            storable_schema(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    storable_schema(item)
+
+
 class RequestModel(BaseModel):
     """A request body: unknown fields are refused, every value must be storable."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=storable_schema)
 
     @field_validator("*", mode="before")
     @classmethod

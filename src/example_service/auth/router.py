@@ -17,6 +17,7 @@ from example_service.db.session import DbSession
 from example_service.errors.exceptions import BadRequestError, UnsupportedMediaTypeError
 from example_service.errors.problem import problem_responses
 from example_service.ratelimit.login import login_attempt
+from example_service.schemas import NO_NUL_PATTERN
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -37,6 +38,7 @@ _LOGIN_BODY: dict[str, Any] = {
                             "type": "string",
                             "minLength": 1,
                             "maxLength": 320,
+                            "pattern": NO_NUL_PATTERN,
                             "description": "The email.",
                         },
                         "password": {
@@ -44,6 +46,7 @@ _LOGIN_BODY: dict[str, Any] = {
                             "format": "password",
                             "minLength": 1,
                             "maxLength": MAX_LENGTH,
+                            "pattern": NO_NUL_PATTERN,
                         },
                         "grant_type": {"type": "string", "enum": ["password"]},
                     },
