@@ -234,6 +234,7 @@ PROJECT_PREFIXES = (
     "CACHE_",
     "TELEMETRY_",
     "SECURITY_",
+    "SERVER_",
 )
 
 
