@@ -8,9 +8,16 @@ a body (the common GET) costs a scan of the URL for NUL and one pass over its he
 The body limit holds while the body streams: an honest Content-Length over the limit is refused
 before the app runs; a body without one (chunked) is counted in the wrapped `receive` and cut at
 the limit, so no more than the limit plus one chunk is ever held in memory.
+
+The same `receive` waits at most SERVER_BODY_TIMEOUT_SECONDS for each next part of the body
+(uvicorn waits for ever): a client that stalls is answered 408 with `Connection: close`. Only
+requests with a body pay for the timer.
 """
 
 from __future__ import annotations
+
+import asyncio
+from typing import NoReturn
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +26,7 @@ from example_service.errors import (
     BadRequestError,
     PayloadTooLargeError,
     RequestHeaderFieldsTooLargeError,
+    RequestTimeoutError,
     UnsupportedMediaTypeError,
 )
 from example_service.errors.boundary import send_problem
@@ -65,10 +73,16 @@ def is_json(media_type: bytes) -> bool:
 
 class InputGuard:
     def __init__(
-        self, app: ASGIApp, *, security: SecuritySettings, renderer: ProblemRenderer
+        self,
+        app: ASGIApp,
+        *,
+        security: SecuritySettings,
+        renderer: ProblemRenderer,
+        body_timeout: float,
     ) -> None:
         self.app = app
         self.renderer = renderer
+        self.body_timeout = body_timeout
         self.default_limit = security.max_request_size
         # Longest prefix first: the first match is the most specific.
         self.prefix_limits = sorted(
@@ -168,14 +182,31 @@ class _BodyReader:
         self.scanner: DepthScanner | None = None
         self.check_depth = json_body
         self.received = 0
+        self.timeout = guard.body_timeout
+        self.complete = False  # the last part of the body has arrived (or the client left)
         self.error: AppError | None = None
         self.started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def guarded_receive() -> Message:
-            message = await receive()
+            if self.complete:
+                # Waiting for a disconnect (a streaming response listens for one) has no deadline.
+                return await receive()
+            try:
+                async with asyncio.timeout(self.timeout):
+                    message = await receive()
+            except TimeoutError:
+                self.fail(
+                    RequestTimeoutError(
+                        f"The request body stalled for more than {self.timeout:g} seconds."
+                    )
+                )
             if message["type"] == "http.request":
-                self.check(message.get("body", b""), message.get("more_body", False))
+                more_body = message.get("more_body", False)
+                self.complete = not more_body
+                self.check(message.get("body", b""), more_body)
+            else:
+                self.complete = True
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -206,6 +237,6 @@ class _BodyReader:
         if deep:
             self.fail(BadRequestError(f"The JSON body nests deeper than {self.max_depth} levels."))
 
-    def fail(self, error: AppError) -> None:
+    def fail(self, error: AppError) -> NoReturn:
         self.error = error
         raise error
