@@ -1,7 +1,7 @@
-"""Run the app factory under uvicorn with the service's protocol and deadlines.
+"""Run the app factory under uvicorn with the service's protocol, deadlines and supervisor.
 
-`uvicorn.run` builds its own Config, so this does its dispatch (reload, several workers, one)
-with ours instead.
+`uvicorn.run` builds its own Config and supervisor, so this does its dispatch (reload, several
+workers, one) with ours instead.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import sys
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors import ChangeReload, Multiprocess
+from uvicorn.supervisors import ChangeReload
 
 from example_service.serving.config import ServiceConfig
+from example_service.serving.supervisor import Supervisor
 from example_service.settings import ServerSettings
 
 APP = "example_service.app:create_app"
@@ -45,7 +46,7 @@ def run(config: ServiceConfig) -> None:
         if config.should_reload:
             ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()
         elif config.workers > 1:
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            Supervisor(config, sockets=[config.bind_socket()]).run()
         else:
             server.run()
     except KeyboardInterrupt:
