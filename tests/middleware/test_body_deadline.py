@@ -124,3 +124,15 @@ async def test_a_stall_after_the_response_started_cuts_the_connection() -> None:
     with pytest.raises(RequestTimeoutError):
         async with asyncio.timeout(5):
             await guarded(app)(SCOPE, receive, send)
+
+
+async def test_an_answer_before_the_body_is_read_closes_the_connection(
+    client: httpx.AsyncClient,
+) -> None:
+    # Left open, the server would go on reading the unread rest, with no deadline.
+    unread = await client.post("/nowhere", content=b"{}", headers=JSON)
+    assert unread.status_code == 404
+    assert unread.headers["connection"] == "close"
+    read = await client.post("/raw", content=b"{}", headers=JSON)
+    assert read.status_code == 200
+    assert "connection" not in read.headers

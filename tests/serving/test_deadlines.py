@@ -80,3 +80,19 @@ def test_a_stalled_body_is_answered_408_and_the_connection_closed(
     assert headers["connection"] == "close"
     assert orjson.loads(body)["code"] == "request_timeout"
     assert closed
+
+
+def test_a_body_trickled_to_a_route_that_never_reads_it_is_cut(served: ServedProcess) -> None:
+    sock = connect(served.port)
+    sock.sendall(
+        b"POST /health HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100000\r\n\r\n{"
+    )
+    status, headers, _ = read_response(sock)
+    assert status == 405
+    assert headers["connection"] == "close"
+    started = time.monotonic()
+    while time.monotonic() - started < PATIENCE and not closed_by_server(sock):
+        send_quietly(sock, b" ")
+        time.sleep(0.1)
+    assert closed_by_server(sock)

@@ -10,8 +10,9 @@ before the app runs; a body without one (chunked) is counted in the wrapped `rec
 the limit, so no more than the limit plus one chunk is ever held in memory.
 
 The same `receive` waits at most SERVER_BODY_TIMEOUT_SECONDS for each next part of the body
-(uvicorn waits for ever): a client that stalls is answered 408 with `Connection: close`. Only
-requests with a body pay for the timer.
+(uvicorn waits for ever): a client that stalls is answered 408 with `Connection: close`. A
+response sent before the body has arrived in full also closes the connection. Only requests with
+a body pay for either.
 """
 
 from __future__ import annotations
@@ -209,11 +210,21 @@ class _BodyReader:
                 self.complete = True
             return message
 
+        async def closing_send(message: Message) -> None:
+            # Answered before the whole body arrived (a route that never reads it, a body cut at
+            # the limit): the server would go on reading and discarding the rest, with no
+            # deadline while a client trickles it. The connection is closed instead.
+            if message["type"] == "http.response.start" and not self.complete:
+                headers = message.get("headers", ())
+                if not any(name == b"connection" for name, _ in headers):
+                    message["headers"] = [*headers, (b"connection", b"close")]
+            await send(message)
+
         async def guarded_send(message: Message) -> None:
             if self.error is not None and not self.started:
                 return  # the app's rendering of our error (FastAPI makes it a 400) is replaced
             self.started = True
-            await send(message)
+            await closing_send(message)
 
         try:
             await self.app(scope, guarded_receive, guarded_send)
@@ -221,7 +232,7 @@ class _BodyReader:
             if exc is not self.error or self.started:
                 raise
         if self.error is not None and not self.started:
-            await send_problem(self.renderer, self.error, scope, receive, send)
+            await send_problem(self.renderer, self.error, scope, receive, closing_send)
 
     def check(self, chunk: bytes, more_body: bool) -> None:
         self.received += len(chunk)
