@@ -12,12 +12,13 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -251,40 +252,67 @@ PROJECT_PREFIXES = (
     "CACHE_",
     "TELEMETRY_",
     "SECURITY_",
+    "SERVER_",
 )
 
 
+class ServedProcess:
+    """A running `example-service serve`: its process and where it listens."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+        self.process = process
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+
+
 @contextlib.contextmanager
-def served_app(cwd: Path, env: dict[str, str], timeout: float = 30.0) -> Iterator[str]:
-    """`example-service serve` as a real process on a free port; yields its base URL.
+def serve_process(
+    cwd: Path, env: dict[str, str], args: Sequence[str] = (), timeout: float = 30.0
+) -> Iterator[ServedProcess]:
+    """`example-service serve [args]` as a real process on a free port, once it answers.
 
     The environment is this process's without the service's own variables, plus `env`.
     """
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_PREFIXES)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "example_service", "serve", "--port", str(port)],
+        [sys.executable, "-m", "example_service", "serve", "--port", str(port), *args],
         cwd=cwd,
         env={**clean, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: workers included in a forced stop
     )
-    base = f"http://127.0.0.1:{port}"
+    served = ServedProcess(process, port)
     try:
         deadline = time.monotonic() + timeout
         while True:
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                if httpx.get(served.base + "/health", timeout=1).status_code == 200:
                     break
             if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 _, err = process.communicate(timeout=5)
                 raise RuntimeError(f"server did not start: {err.decode(errors='replace')}")
             time.sleep(0.1)
-        yield base
+        yield served
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+
+
+@contextlib.contextmanager
+def served_app(cwd: Path, env: dict[str, str], timeout: float = 30.0) -> Iterator[str]:
+    """`example-service serve` as a real process on a free port; yields its base URL."""
+    with serve_process(cwd, env, timeout=timeout) as served:
+        yield served.base
 
 
 @pytest.fixture

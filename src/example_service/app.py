@@ -221,7 +221,12 @@ def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRende
     then sits inside every layer here), never after it. Layers whose settings are at their
     defaults (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
     """
-    app.add_middleware(InputGuard, security=settings.security, renderer=renderer)
+    app.add_middleware(
+        InputGuard,
+        security=settings.security,
+        renderer=renderer,
+        body_timeout=settings.server.body_timeout_seconds,
+    )
     origins = settings.app.cors_allow_origins
     if origins:
         app.add_middleware(

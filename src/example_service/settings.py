@@ -226,6 +226,22 @@ class SecuritySettings(_Section):
         return out
 
 
+class ServerSettings(_Section):
+    """Deadlines `serve` holds clients and itself to (see README, Serving)."""
+
+    model_config = _section("SERVER_")
+
+    # The whole request head (line and headers), from the connection or its first byte.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The longest wait for the next part of a request body.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    # After SIGTERM: then open connections are closed and unfinished requests cancelled.
+    graceful_shutdown_seconds: int = Field(default=30, ge=1)
+    # How long the supervisor of several workers waits for one to answer (or to start).
+    worker_healthcheck_seconds: int = Field(default=5, ge=1)
+
+
 class SettingsError(ValueError):
     """Startup refused: the message names each offending variable."""
 
@@ -242,6 +258,7 @@ class Settings(BaseModel):
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     _notices: list[str] = PrivateAttr(default_factory=list)
 

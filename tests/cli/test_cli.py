@@ -76,3 +76,29 @@ def test_config_show_prints_notices_apart(monkeypatch: pytest.MonkeyPatch) -> No
     assert result.exit_code == 0
     assert orjson.loads(result.stdout)["log"]["format"] == "console"
     assert result.stderr == "notice: APP_LOG_FORMAT is read as LOG_FORMAT; rename it\n"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["config", "show"], ["db", "--help"]])
+def test_light_commands_import_no_framework(argv: list[str]) -> None:
+    # The CLI starts in well under a second: the web framework, the ORM, the server and the
+    # logging stack load only for the commands that use them.
+    probe = (
+        "import sys\n"
+        "from example_service.cli import main\n"
+        f"sys.argv = ['example-service', *{argv!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('fastapi', 'sqlalchemy', 'uvicorn', 'structlog', 'alembic', 'httpx')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_serve_refuses_a_metrics_port_with_several_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEMETRY_MODE", "prometheus")
+    monkeypatch.setenv("TELEMETRY_METRICS_PORT", "9100")
+    result = CliRunner().invoke(build_cli(), ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "TELEMETRY_METRICS_PORT" in result.stderr

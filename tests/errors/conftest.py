@@ -74,6 +74,7 @@ def add_failing_routes(app: FastAPI) -> None:
         "forbidden": errors.ForbiddenError(),
         "not_found": errors.NotFoundError("User not found"),
         "conflict": errors.ConflictError(),
+        "request_timeout": errors.RequestTimeoutError(),
         "payload_too_large": errors.PayloadTooLargeError(),
         "unsupported_media_type": errors.UnsupportedMediaTypeError(),
         "rate_limited": errors.RateLimitError(retry_after=30),

@@ -85,6 +85,7 @@ async def test_http_exception(client: httpx.AsyncClient, status: int, code: str)
         ("forbidden", 403, None),
         ("not_found", 404, None),
         ("conflict", 409, None),
+        ("request_timeout", 408, ("connection", "close")),
         ("payload_too_large", 413, None),
         ("unsupported_media_type", 415, None),
         ("rate_limited", 429, ("retry-after", "30")),

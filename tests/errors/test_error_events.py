@@ -3,6 +3,7 @@ events; 405 lists every method the path supports."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from example_service.app import create_app
-from example_service.settings import RateLimitSettings, SecuritySettings
+from example_service.settings import RateLimitSettings, SecuritySettings, ServerSettings
 from tests.conftest import LogCapture, SettingsFactory
 from tests.errors.conftest import add_failing_routes
 from tests.identity import Api
@@ -22,6 +23,12 @@ JSON = {"content-type": "application/json"}
 async def _chunks(data: bytes, size: int = 1024) -> Any:
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+async def _stalls() -> Any:
+    yield b'{"email": '
+    await asyncio.sleep(5)  # past the body deadline (SERVER_BODY_TIMEOUT_SECONDS=0.2 here)
+    yield b"1}"  # pragma: no cover
 
 
 ERROR_REQUESTS: list[tuple[str, str, dict[str, Any], int]] = [
@@ -44,6 +51,8 @@ ERROR_REQUESTS: list[tuple[str, str, dict[str, Any], int]] = [
     ("GET", "/boom/middleware", {}, 500),
     ("POST", "/api/v1/auth/login", {"content": b"y" * 5000, "headers": JSON}, 413),
     ("POST", "/api/v1/auth/login", {"content": _chunks(b"z" * 5000), "headers": JSON}, 413),
+    ("POST", "/signup", {"content": _stalls(), "headers": JSON}, 408),
+    ("POST", "/api/v1/auth/login", {"content": _stalls(), "headers": JSON}, 408),
 ]
 
 
@@ -54,7 +63,12 @@ async def test_one_error_event_per_error_response(
     make_settings: SettingsFactory, logs: LogCapture, case: tuple[str, str, dict[str, Any], int]
 ) -> None:
     method, path, options, status = case
-    app = create_app(make_settings(security=SecuritySettings(max_request_size=4096)))
+    app = create_app(
+        make_settings(
+            security=SecuritySettings(max_request_size=4096),
+            server=ServerSettings(body_timeout_seconds=0.2),
+        )
+    )
     add_failing_routes(app)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

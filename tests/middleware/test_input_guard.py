@@ -156,7 +156,10 @@ async def test_http2_body_without_length_is_still_counted() -> None:
         raise AssertionError("not reached")
 
     guard = InputGuard(
-        inner, security=SecuritySettings(max_request_size=10), renderer=ProblemRenderer()
+        inner,
+        security=SecuritySettings(max_request_size=10),
+        renderer=ProblemRenderer(),
+        body_timeout=30,
     )
     scope = {
         "type": "http",
@@ -196,7 +199,9 @@ async def test_raw_nul_in_query_is_400() -> None:
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
         raise AssertionError("not reached")
 
-    guard = InputGuard(inner, security=SecuritySettings(), renderer=ProblemRenderer())
+    guard = InputGuard(
+        inner, security=SecuritySettings(), renderer=ProblemRenderer(), body_timeout=30
+    )
     scope = {
         "type": "http",
         "method": "GET",

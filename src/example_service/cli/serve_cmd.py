@@ -5,10 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
-
-from example_service.observability.logging import configure_logging
-from example_service.settings import Settings, SettingsError
 
 
 def register(cli: typer.Typer) -> None:
@@ -21,23 +17,29 @@ def register(cli: typer.Typer) -> None:
             bool, typer.Option(help="Restart on code changes (development).")
         ] = False,
     ) -> None:
-        """Serve the API with uvicorn."""
+        """Serve the API with uvicorn (timeouts: the SERVER_* settings)."""
+        # Imported here: the other commands start faster without the server and logging stack.
+        from example_service.observability.logging import configure_logging  # noqa: PLC0415
+        from example_service.serving import run  # noqa: PLC0415
+        from example_service.settings import Settings, SettingsError  # noqa: PLC0415
+
         try:
             settings = Settings.load()
             settings.check()
         except SettingsError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from exc
+        if workers > 1 and settings.telemetry.metrics_port is not None:
+            # Each worker has its own registry and only one can bind the port.
+            typer.echo(
+                "error: TELEMETRY_METRICS_PORT serves one process's metrics: use --workers 1 "
+                "per process (scale with more processes or replicas)",
+                err=True,
+            )
+            raise typer.Exit(code=2)
         configure_logging(settings.log)
-        uvicorn.run(
-            "example_service.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=None if reload else workers,
-            reload=reload,
-            access_log=False,
-            log_config=None,
-            server_header=False,
-            proxy_headers=False,  # client addresses are resolved by our proxy-headers middleware
+
+        config = run.build_config(
+            settings.server, host=host, port=port, workers=workers, reload=reload
         )
+        run.run(config)

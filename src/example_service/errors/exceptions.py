@@ -102,6 +102,26 @@ class ConflictError(AppError):
     default_detail = "The request conflicts with the current state of the resource."
 
 
+class RequestTimeoutError(AppError):
+    """The client stopped sending its request before it was whole."""
+
+    status = 408
+    code = "request_timeout"
+    title = "Request Timeout"
+    default_detail = "The request was not received in time."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        # The rest of the request may still arrive: the server must close the connection rather
+        # than read those bytes as the next request.
+        super().__init__(detail, headers={"Connection": "close", **(headers or {})}, extra=extra)
+
+
 class PayloadTooLargeError(AppError):
     status = 413
     code = "payload_too_large"

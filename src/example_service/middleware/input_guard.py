@@ -8,9 +8,17 @@ a body (the common GET) costs a scan of the URL for NUL and one pass over its he
 The body limit holds while the body streams: an honest Content-Length over the limit is refused
 before the app runs; a body without one (chunked) is counted in the wrapped `receive` and cut at
 the limit, so no more than the limit plus one chunk is ever held in memory.
+
+The same `receive` waits at most SERVER_BODY_TIMEOUT_SECONDS for each next part of the body
+(uvicorn waits for ever): a client that stalls is answered 408 with `Connection: close`. A
+response sent before the body has arrived in full also closes the connection. Only requests with
+a body pay for either.
 """
 
 from __future__ import annotations
+
+import asyncio
+from typing import NoReturn
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +27,7 @@ from example_service.errors import (
     BadRequestError,
     PayloadTooLargeError,
     RequestHeaderFieldsTooLargeError,
+    RequestTimeoutError,
     UnsupportedMediaTypeError,
 )
 from example_service.errors.boundary import send_problem
@@ -66,10 +75,16 @@ def is_json(media_type: bytes) -> bool:
 
 class InputGuard:
     def __init__(
-        self, app: ASGIApp, *, security: SecuritySettings, renderer: ProblemRenderer
+        self,
+        app: ASGIApp,
+        *,
+        security: SecuritySettings,
+        renderer: ProblemRenderer,
+        body_timeout: float,
     ) -> None:
         self.app = app
         self.renderer = renderer
+        self.body_timeout = body_timeout
         self.default_limit = security.max_request_size
         # Longest prefix first: the first match is the most specific.
         self.prefix_limits = sorted(
@@ -169,25 +184,52 @@ class _BodyReader:
         self.scanner: DepthScanner | None = None
         self.check_depth = json_body
         self.received = 0
+        self.timeout = guard.body_timeout
+        self.complete = False  # the last part of the body has arrived (or the client left)
         self.error: AppError | None = None
         self.started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def guarded_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
+            if self.complete:
+                # Waiting for a disconnect (a streaming response listens for one) has no deadline.
+                return await receive()
+            try:
                 try:
-                    self.check(message.get("body", b""), message.get("more_body", False))
-                except AppError:
-                    scope[INPUT_REJECTED] = True
-                    raise
+                    async with asyncio.timeout(self.timeout):
+                        message = await receive()
+                except TimeoutError:
+                    self.fail(
+                        RequestTimeoutError(
+                            f"The request body stalled for more than {self.timeout:g} seconds."
+                        )
+                    )
+                if message["type"] == "http.request":
+                    more_body = message.get("more_body", False)
+                    self.complete = not more_body
+                    self.check(message.get("body", b""), more_body)
+                else:
+                    self.complete = True
+            except AppError:
+                scope[INPUT_REJECTED] = True
+                raise
             return message
+
+        async def closing_send(message: Message) -> None:
+            # Answered before the whole body arrived (a route that never reads it, a body cut at
+            # the limit): the server would go on reading and discarding the rest, with no
+            # deadline while a client trickles it. The connection is closed instead.
+            if message["type"] == "http.response.start" and not self.complete:
+                headers = message.get("headers", ())
+                if not any(name == b"connection" for name, _ in headers):
+                    message["headers"] = [*headers, (b"connection", b"close")]
+            await send(message)
 
         async def guarded_send(message: Message) -> None:
             if self.error is not None and not self.started:
                 return  # the app's rendering of our error (FastAPI makes it a 400) is replaced
             self.started = True
-            await send(message)
+            await closing_send(message)
 
         try:
             await self.app(scope, guarded_receive, guarded_send)
@@ -195,7 +237,7 @@ class _BodyReader:
             if exc is not self.error or self.started:
                 raise
         if self.error is not None and not self.started:
-            await send_problem(self.renderer, self.error, scope, receive, send)
+            await send_problem(self.renderer, self.error, scope, receive, closing_send)
 
     def check(self, chunk: bytes, more_body: bool) -> None:
         self.received += len(chunk)
@@ -211,6 +253,6 @@ class _BodyReader:
         if deep:
             self.fail(BadRequestError(f"The JSON body nests deeper than {self.max_depth} levels."))
 
-    def fail(self, error: AppError) -> None:
+    def fail(self, error: AppError) -> NoReturn:
         self.error = error
         raise error

@@ -1,0 +1,1 @@
+"""How `example-service serve` runs uvicorn: deadlines for slow clients, parser, shutdown."""
