@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+import stamina
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
@@ -26,6 +27,13 @@ pytest.register_assert_rewrite("tests.servers")
 from tests.servers import PROJECT_PREFIXES  # noqa: E402 - after the rewrite registration
 
 SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_retries() -> Iterator[None]:
+    """Retries are off in tests, by stamina's own switch; the retry tests turn them on."""
+    with stamina.set_testing(True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,8 @@ from example_service.errors.handlers import register_exception_handlers
 from example_service.errors.openapi import install_openapi
 from example_service.errors.problem import ProblemRenderer, problem_responses
 from example_service.health import router as health
-from example_service.health.probes import database_check
-from example_service.health.schemas import Status
+from example_service.health.probes import Dependency, database_check
+from example_service.health.schemas import OkStatus
 from example_service.meta import router as meta
 from example_service.middleware.access_log import AccessLog
 from example_service.middleware.cors import ProblemCORSMiddleware
@@ -40,6 +40,7 @@ from example_service.observability.logging import configure_logging, get_logger
 from example_service.observability.telemetry import PrometheusTelemetry, Telemetry, build_telemetry
 from example_service.ratelimit.limiter import RateLimiter
 from example_service.ratelimit.middleware import RateLimitMiddleware
+from example_service.resilience.registry import Breakers
 from example_service.routing import include_flat
 from example_service.settings import Settings
 from example_service.state import AppState
@@ -127,7 +128,11 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             stack.push_async_callback(engine.dispose)
             app.state.engine = engine
             app.state.session_factory = create_session_factory(engine)
-            app.state.health_checks = {"db": database_check(engine)}
+            app.state.dependencies = [
+                Dependency(
+                    "db", database_check(engine), required=True, breaker=app.state.db_breaker
+                )
+            ]
             await app.state.passwords.warm()
             await _start_redis(app, settings, stack)
             telemetry = app.state.telemetry
@@ -160,12 +165,14 @@ async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) 
     """One Redis client per process when REDIS_URL is set; Redis-backed features switch to it."""
     from example_service.redis.client import create_redis  # noqa: PLC0415 - only with REDIS_URL
 
-    redis = create_redis(settings.redis)
+    breaker = app.state.breakers.get("redis")
+    redis = create_redis(settings.redis, breaker)
     app.state.redis = redis
     if redis is None:
         return
     stack.push_async_callback(redis.aclose)
-    app.state.health_checks["redis"] = redis.ping
+    # Optional: rate limiting (and caching) fail open without it.
+    app.state.dependencies.append(Dependency("redis", redis.ping, required=False, breaker=breaker))
     limiter: RateLimiter = app.state.limiter
     limiter.use_redis(redis, app.state.ratelimit_fallback_counter)
     stack.callback(limiter.use_memory)
@@ -279,7 +286,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.telemetry = telemetry
     app.state.renderer = renderer
-    app.state.health_checks = {}
+    app.state.dependencies = []
+    breakers = Breakers()
+    app.state.breakers = breakers
+    app.state.db_breaker = breakers.create("db", settings.resilience)
+    if settings.redis.url is not None:
+        breakers.create("redis", settings.resilience)
     app.state.passwords = Passwords(settings.security)
     app.state.tokens = Tokens(settings.security)
     limiter = RateLimiter(settings.rate_limit, settings.security)
@@ -289,7 +301,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_exception_handlers(app, renderer)
     # The seed's probe first: routing tries routes in order, and behind every API route it paid
     # for all of them (+11 % CPU). Added directly rather than as an included router.
-    app.add_api_route("/health", health.health, response_model=Status, tags=["health"])
+    app.add_api_route("/health", health.health, response_model=OkStatus, tags=["health"])
     for router in _api_routers():
         # The global rate limit can answer 429 on every API route except the exempt probes.
         limited = settings.rate_limit.enabled and router is not health.router

@@ -102,7 +102,11 @@ class DatabaseSettings(_Section):
     url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     pool_size: int = Field(default=5, ge=1)
     max_overflow: int = Field(default=10, ge=0)
-    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A request waits at most this long for a pooled connection (then 503).
+    pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # PostgreSQL: opening a connection, and any one statement (server side), at most this long.
+    connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    statement_timeout_seconds: float = Field(default=30.0, gt=0)
     echo: bool = False
 
     @property
@@ -117,8 +121,44 @@ class RedisSettings(_Section):
     connect_timeout_seconds: float = Field(default=0.25, gt=0)
     timeout_seconds: float = Field(default=0.25, gt=0)
     max_connections: int = Field(default=50, ge=1)
-    breaker_failure_threshold: int = Field(default=3, ge=1)
-    breaker_reset_seconds: float = Field(default=5.0, gt=0)
+
+
+class ResilienceSettings(_Section):
+    """Circuit breakers and retries of the outbound dependencies (timeouts stay with each one:
+    DATABASE_*, REDIS_*, OUTBOUND_*)."""
+
+    model_config = _section("RESILIENCE_")
+
+    # Every breaker: opens after this many failed calls in a row...
+    failure_threshold: int = Field(default=5, ge=1)
+    # ... and lets one trial call through this long after opening.
+    recovery_seconds: float = Field(default=30.0, gt=0)
+    # Optionally also when this share of the calls of the last window failed (over min_calls).
+    failure_rate: float | None = Field(default=None, gt=0, le=1)
+    window_seconds: float = Field(default=60.0, gt=0)
+    min_calls: int = Field(default=20, ge=1)
+    # Per dependency, over the two above (empty: those). Redis and the database are on the
+    # request path: a short recovery finds them back soon.
+    db_failure_threshold: int | None = Field(default=3, ge=1)
+    db_recovery_seconds: float | None = Field(default=5.0, gt=0)
+    redis_failure_threshold: int | None = Field(default=3, ge=1)
+    redis_recovery_seconds: float | None = Field(default=5.0, gt=0)
+    http_failure_threshold: int | None = Field(default=None, ge=1)
+    http_recovery_seconds: float | None = Field(default=None, gt=0)
+    # Retries of idempotent calls (1 attempt: none).
+    retry_attempts: int = Field(default=3, ge=1)
+    retry_timeout_seconds: float = Field(default=5.0, gt=0)
+    retry_wait_initial_seconds: float = Field(default=0.05, ge=0)
+    retry_wait_max_seconds: float = Field(default=1.0, ge=0)
+
+    def breaker_for(self, dependency: str) -> tuple[int, float]:
+        """(failure threshold, recovery seconds) of `dependency`: db, redis or http."""
+        threshold = getattr(self, f"{dependency}_failure_threshold", None)
+        recovery = getattr(self, f"{dependency}_recovery_seconds", None)
+        return (
+            threshold if threshold is not None else self.failure_threshold,
+            recovery if recovery is not None else self.recovery_seconds,
+        )
 
 
 class RateLimitSettings(_Section):
@@ -255,6 +295,7 @@ class Settings(BaseModel):
     log: LogSettings = Field(default_factory=LogSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

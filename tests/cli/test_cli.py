@@ -33,7 +33,7 @@ def test_serve_and_health(served: str) -> None:
     assert len(response.headers["x-request-id"]) == 32
     result = CliRunner().invoke(build_cli(), ["health", "--url", served])
     assert result.exit_code == 0, result.output
-    assert '"db":"ok"' in result.output
+    assert '"db":{"status":"ok"' in result.output
 
 
 def test_health_fails_when_nothing_listens() -> None:

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from example_service.app import create_app
-from example_service.health.probes import run_checks
+from example_service.health.probes import Dependency, check_dependencies, overall
+from example_service.resilience.breaker import CircuitBreaker
 from example_service.settings import DatabaseSettings, SecuritySettings
 from tests.conftest import SettingsFactory
 from tests.servers import PostgresServer
@@ -34,27 +35,68 @@ async def test_live_and_startup(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/health/live")).json() == {"status": "ok"}
     startup = await client.get("/api/v1/health/startup")
     assert startup.status_code == 200
-    assert startup.json() == {"status": "ok", "checks": {"lifespan": "ok"}}
+    assert startup.json() == {"status": "ok"}
+
+
+DB_OK = {"status": "ok", "required": True, "breaker": "closed", "probe": "ok"}
 
 
 async def test_ready_checks_the_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"db": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"db": DB_OK}}
+
+
+async def _slow() -> None:
+    await asyncio.sleep(5)
+
+
+async def _broken() -> None:
+    raise ConnectionError("refused")
+
+
+async def _fine() -> None:
+    return None
 
 
 async def test_checks_time_out_and_fail_independently() -> None:
-    async def slow() -> None:
-        await asyncio.sleep(5)
+    dependencies = [
+        Dependency("slow", _slow, required=False),
+        Dependency("broken", _broken, required=False),
+        Dependency("fine", _fine, required=True),
+    ]
+    reports = await check_dependencies(dependencies, limit_s=0.05)
+    assert {name: r.probe for name, r in reports.items()} == {
+        "slow": "timeout",
+        "broken": "error",
+        "fine": "ok",
+    }
+    # Optional dependencies down: degraded, never unavailable.
+    assert {name: r.status for name, r in reports.items()} == {
+        "slow": "degraded",
+        "broken": "degraded",
+        "fine": "ok",
+    }
+    assert overall(reports) == "degraded"
 
-    async def broken() -> None:
-        raise ConnectionError("refused")
 
-    async def fine() -> None:
-        return None
+async def test_a_required_dependency_down_makes_the_service_unavailable() -> None:
+    reports = await check_dependencies(
+        [Dependency("db", _broken, required=True), Dependency("cache", _fine, required=False)],
+        limit_s=0.05,
+    )
+    assert reports["db"].status == "unavailable"
+    assert overall(reports) == "unavailable"
 
-    results = await run_checks({"slow": slow, "broken": broken, "fine": fine}, limit_s=0.05)
-    assert results == {"slow": "timeout", "broken": "error", "fine": "ok"}
+
+async def test_an_open_breaker_is_degraded_even_when_the_probe_answers() -> None:
+    breaker = CircuitBreaker("db", failure_threshold=1)
+    breaker.record_failure()
+    reports = await check_dependencies(
+        [Dependency("db", _fine, required=True, breaker=breaker)], limit_s=0.05
+    )
+    assert reports["db"].status == "degraded" and reports["db"].breaker == "open"
+    assert overall(reports) == "degraded"
 
 
 @pytest.mark.postgres
@@ -74,11 +116,12 @@ async def test_ready_follows_postgres_down_and_back(
             own_postgres.stop()
             down = await client.get("/api/v1/health/ready")
             assert down.status_code == 503
-            assert down.json() == {"status": "unavailable", "checks": {"db": "error"}}
+            assert down.json()["status"] == "unavailable"
+            assert down.json()["checks"]["db"]["probe"] == "error"
             # liveness does not depend on the database
             assert (await client.get("/api/v1/health/live")).status_code == 200
 
             own_postgres.start()
             back = await client.get("/api/v1/health/ready")
             assert back.status_code == 200
-            assert back.json()["checks"] == {"db": "ok"}
+            assert back.json()["checks"]["db"]["probe"] == "ok"

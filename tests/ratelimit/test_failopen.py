@@ -7,8 +7,13 @@ import pytest
 from fastapi import FastAPI
 
 from example_service.app import create_app
-from example_service.redis.breaker import BreakerState
-from example_service.settings import RateLimitSettings, RedisSettings, TelemetrySettings
+from example_service.resilience.breaker import BreakerState
+from example_service.settings import (
+    RateLimitSettings,
+    RedisSettings,
+    ResilienceSettings,
+    TelemetrySettings,
+)
 from tests.conftest import LogCapture, SettingsFactory
 from tests.ratelimit.conftest import FakeClock
 from tests.ratelimit.helpers import client_for, running
@@ -19,7 +24,8 @@ from tests.servers import RedisServer
 def app(make_settings: SettingsFactory, own_redis: RedisServer) -> FastAPI:
     return create_app(
         make_settings(
-            redis=RedisSettings(url=own_redis.url, breaker_failure_threshold=2),
+            redis=RedisSettings(url=own_redis.url),
+            resilience=ResilienceSettings(redis_failure_threshold=2),
             rate_limit=RateLimitSettings(
                 algorithm="fixed_window", requests=100, window_seconds=10**9
             ),
@@ -43,7 +49,13 @@ async def test_redis_outage_fails_open_and_recovers(
             return int(response.headers["x-ratelimit-remaining"])
 
         assert [await remaining() for _ in range(3)] == [99, 98, 97]
-        assert (await client.get("/api/v1/health/ready")).json()["checks"]["redis"] == "ok"
+        redis_check = (await client.get("/api/v1/health/ready")).json()["checks"]["redis"]
+        assert redis_check == {
+            "status": "ok",
+            "required": False,
+            "breaker": "closed",
+            "probe": "ok",
+        }
         # Counted in Redis, not in the process.
         assert await redis.client.hget("rl:default:ip:203.0.113.7", "c") == b"3"
         assert len(limiter.memory) == 0
@@ -62,12 +74,20 @@ async def test_redis_outage_fails_open_and_recovers(
         assert "circuit open" in logs.events("ratelimit.fallback")[-1]["reason"]
         metrics = (await client.get("/metrics")).text
         assert "ratelimit_fallbacks_total 5.0" in metrics
+        # Redis is optional: the service is degraded, still ready (200).
         ready = await client.get("/api/v1/health/ready")
-        assert ready.status_code == 503 and ready.json()["checks"]["redis"] == "error"
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "degraded"
+        assert ready.json()["checks"]["redis"] == {
+            "status": "degraded",
+            "required": False,
+            "breaker": "open",
+            "probe": "error",
+        }
 
         own_redis.start()  # an empty server on the same port
         assert await remaining() == 94  # breaker still open: in-process
-        breaker_clock.advance(redis.breaker.reset_seconds)
+        breaker_clock.advance(redis.breaker.recovery_seconds)
         assert await remaining() == 99  # the probe succeeded: counting in Redis again
         assert redis.breaker.state is BreakerState.CLOSED
         assert await remaining() == 98

@@ -8,10 +8,10 @@ import uuid
 import pytest
 
 from example_service.ratelimit.redis import decision_from
-from example_service.redis.breaker import BreakerState, CircuitBreaker
 from example_service.redis.client import RedisLayer, create_redis
 from example_service.redis.errors import BackendUnavailable
 from example_service.redis.pipeline import Script, pack_args
+from example_service.resilience.breaker import BreakerState, CircuitBreaker
 from example_service.settings import RedisSettings
 from tests.ratelimit.conftest import FakeClock
 from tests.servers import RedisServer, free_port
@@ -124,7 +124,10 @@ async def test_packed_calls_deliver_converted_replies(layer: RedisLayer) -> None
 
 async def test_a_down_server_is_backend_unavailable_and_opens_the_breaker() -> None:
     clock = FakeClock(0.0)
-    redis = create_redis(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"), clock=clock)
+    redis = create_redis(
+        RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"),
+        CircuitBreaker("redis", 3, 5.0, clock=clock),
+    )
     assert redis is not None
     try:
         results = await asyncio.gather(
@@ -146,7 +149,7 @@ async def test_breaker_closes_when_the_server_answers_again(own_redis: RedisServ
     clock = FakeClock(0.0)
     redis = RedisLayer(
         create_redis(RedisSettings(url=own_redis.url)).client,  # type: ignore[union-attr]
-        CircuitBreaker(failure_threshold=1, reset_seconds=1.0, clock=clock),
+        CircuitBreaker("redis", failure_threshold=1, recovery_seconds=1.0, clock=clock),
     )
     try:
         assert await redis.execute("SET", "k", "1") is not None

@@ -48,6 +48,16 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             pool_timeout=settings.pool_timeout_seconds,
             pool_recycle=1800,
         )
+        if make_url(url).get_driver_name() == "asyncpg":
+            # A server that does not answer (down, or a network that drops packets) costs a
+            # request the connect timeout, not asyncpg's default minute; a statement stuck on
+            # a lock ends server-side. Both surface as a 503 (db/errors.py).
+            kwargs["connect_args"] = {
+                "timeout": settings.connect_timeout_seconds,
+                "server_settings": {
+                    "statement_timeout": str(int(settings.statement_timeout_seconds * 1000))
+                },
+            }
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

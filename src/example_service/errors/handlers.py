@@ -35,7 +35,16 @@ def log_problem(problem: Problem, exc: BaseException, path: str, route: str | No
             status=problem.status,
             code=problem.code,
         )
-    if problem.status >= 500:
+    if problem.status == 503:
+        # A dependency is down: one line per request, no stack (the breaker logs the outage).
+        logger.warning(
+            "http.error",
+            status=problem.status,
+            code=problem.code,
+            path=path,
+            error=type(exc).__name__,
+        )
+    elif problem.status >= 500:
         logger.error(
             "http.error",
             status=problem.status,

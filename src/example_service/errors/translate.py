@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
+from example_service.db.errors import is_unavailable
 from example_service.errors.codes import code_for_status, title_for_status
 from example_service.errors.exceptions import AppError, UnprocessableError
 from example_service.errors.problem import FieldError, Problem
+from example_service.resilience.breaker import BreakerOpenError
 
 INTERNAL_DETAIL = "Internal server error"
 
@@ -79,6 +82,38 @@ def from_integrity_error(_exc: IntegrityError) -> Problem:
     )
 
 
+# What a client is told to wait when a dependency failed without saying for how long.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
+def unavailable_problem(retry_after: float = UNAVAILABLE_RETRY_AFTER) -> Problem:
+    # Which dependency, and why, is for the log: the client only needs to know when to retry.
+    return Problem(
+        status=503,
+        code="service_unavailable",
+        title="Service Unavailable",
+        detail="The service is temporarily unavailable; retry later.",
+        headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+    )
+
+
+def from_database_error(exc: BaseException) -> Problem | None:
+    """503 when the database (or its breaker) did not let the request through; 422 for a value
+    it refused; None for what is a bug (a 500)."""
+    if isinstance(exc, BreakerOpenError):
+        return unavailable_problem(exc.retry_after)
+    if is_unavailable(exc):
+        return unavailable_problem()
+    if isinstance(exc, DataError):
+        return Problem(
+            status=422,
+            code="validation_error",
+            title="Validation Error",
+            detail="A value in the request cannot be stored.",
+        )
+    return None
+
+
 def internal_problem() -> Problem:
     return Problem(
         status=500, code="internal_error", title="Internal Server Error", detail=INTERNAL_DETAIL
@@ -95,4 +130,4 @@ def problem_for(exc: BaseException) -> Problem:
         return from_http_exception(exc)
     if isinstance(exc, IntegrityError):
         return from_integrity_error(exc)
-    return internal_problem()
+    return from_database_error(exc) or internal_problem()

@@ -1,20 +1,48 @@
-"""Readiness checks: each configured dependency is probed concurrently under a timeout."""
+"""Readiness: each dependency probed concurrently under a timeout, reported with its breaker.
+
+A dependency is `required` when the service cannot answer without it (the database) and
+optional when requests go on without it (Redis: rate limiting and caching fail open). Each one
+is `ok`; `degraded` when its probe answers but its breaker is still open (requests to it still
+fail fast until the next trial) or, for an optional one, when its probe fails; `unavailable`
+when a required one's probe fails. The service is as bad as its worst dependency, except that an
+optional dependency never makes it unavailable: one Redis outage must not take every instance
+out of the load balancer.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from example_service.observability.logging import get_logger
+from example_service.resilience.breaker import BreakerState, CircuitBreaker
 
-CheckResult = Literal["ok", "error", "timeout"]
+ProbeResult = Literal["ok", "error", "timeout"]
+Status = Literal["ok", "degraded", "unavailable"]
 Check = Callable[[], Awaitable[object]]
 
 logger = get_logger("example_service.health")
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    name: str
+    check: Check
+    required: bool
+    breaker: CircuitBreaker | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyReport:
+    status: Status
+    required: bool
+    breaker: BreakerState | None
+    probe: ProbeResult
 
 
 def database_check(engine: AsyncEngine) -> Check:
@@ -25,7 +53,7 @@ def database_check(engine: AsyncEngine) -> Check:
     return check
 
 
-async def _run(name: str, check: Check, limit_s: float) -> CheckResult:
+async def probe(name: str, check: Check, limit_s: float) -> ProbeResult:
     try:
         await asyncio.wait_for(check(), limit_s)
     except TimeoutError:
@@ -37,7 +65,33 @@ async def _run(name: str, check: Check, limit_s: float) -> CheckResult:
     return "ok"
 
 
-async def run_checks(checks: Mapping[str, Check], limit_s: float) -> dict[str, CheckResult]:
-    names = list(checks)
-    results = await asyncio.gather(*(_run(n, checks[n], limit_s) for n in names))
-    return dict(zip(names, results, strict=True))
+def _status(dependency: Dependency, result: ProbeResult) -> Status:
+    if result != "ok":
+        return "unavailable" if dependency.required else "degraded"
+    breaker = dependency.breaker
+    if breaker is not None and breaker.state is not BreakerState.CLOSED:
+        return "degraded"
+    return "ok"
+
+
+async def check_dependencies(
+    dependencies: Iterable[Dependency], limit_s: float
+) -> dict[str, DependencyReport]:
+    listed = list(dependencies)
+    results = await asyncio.gather(*(probe(d.name, d.check, limit_s) for d in listed))
+    return {
+        d.name: DependencyReport(
+            status=_status(d, result),
+            required=d.required,
+            breaker=d.breaker.state if d.breaker is not None else None,
+            probe=result,
+        )
+        for d, result in zip(listed, results, strict=True)
+    }
+
+
+def overall(reports: dict[str, DependencyReport]) -> Status:
+    statuses = {report.status for report in reports.values()}
+    if "unavailable" in statuses:
+        return "unavailable"
+    return "degraded" if "degraded" in statuses else "ok"

@@ -6,44 +6,56 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from example_service.health.probes import run_checks
-from example_service.health.schemas import Readiness, Status
+from example_service.health.probes import check_dependencies, overall
+from example_service.health.schemas import DependencyStatus, OkStatus, Readiness, Startup
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 _NOT_READY: dict[int | str, dict[str, Any]] = {
-    503: {"model": Readiness, "description": "A dependency is unavailable"}
+    503: {"model": Readiness, "description": "A required dependency is unavailable"}
+}
+_NOT_STARTED: dict[int | str, dict[str, Any]] = {
+    503: {"model": Startup, "description": "Still starting"}
 }
 
 
-async def health() -> Status:
+async def health() -> OkStatus:
     """Legacy probe at `/health`: exactly {"status": "ok"}."""
-    return Status()
+    return OkStatus()
 
 
-@router.get("/live", response_model=Status)
-async def live() -> Status:
+@router.get("/live", response_model=OkStatus)
+async def live() -> OkStatus:
     """The process answers: nothing else is checked."""
-    return Status()
+    return OkStatus()
 
 
 @router.get("/ready", response_model=Readiness, responses=_NOT_READY)
 async def ready(request: Request, response: Response) -> Readiness:
-    """Each configured dependency answers within the timeout; 503 otherwise."""
+    """Every dependency, probed within the timeout, with its breaker: 503 only when a required
+    one (the database) is unavailable; an optional one (Redis) down is `degraded`, still 200."""
     state = request.app.state
-    checks = await run_checks(state.health_checks, state.settings.security.health_timeout_seconds)
-    ok = all(result == "ok" for result in checks.values())
-    if not ok:
+    reports = await check_dependencies(
+        state.dependencies, state.settings.security.health_timeout_seconds
+    )
+    status = overall(reports)
+    if status == "unavailable":
         response.status_code = 503
-    return Readiness(status="ok" if ok else "unavailable", checks=checks)
+    return Readiness(
+        status=status,
+        checks={
+            name: DependencyStatus(
+                status=r.status, required=r.required, breaker=r.breaker, probe=r.probe
+            )
+            for name, r in reports.items()
+        },
+    )
 
 
-@router.get("/startup", response_model=Readiness, responses=_NOT_READY)
-async def startup(request: Request, response: Response) -> Readiness:
+@router.get("/startup", response_model=Startup, responses=_NOT_STARTED)
+async def startup(request: Request, response: Response) -> Startup:
     """Startup finished: resources are built and the lifespan has yielded."""
     started = bool(getattr(request.app.state, "started", False))
     if not started:
         response.status_code = 503
-    return Readiness(
-        status="ok" if started else "unavailable", checks={"lifespan": "ok" if started else "error"}
-    )
+    return Startup(status="ok" if started else "unavailable")

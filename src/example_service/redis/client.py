@@ -9,7 +9,6 @@ breaker one check, not a check and a record.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +19,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from example_service.observability.logging import get_logger
-from example_service.redis.breaker import CircuitBreaker
 from example_service.redis.errors import BackendUnavailable
 from example_service.redis.pipeline import AutoPipeline, Script
+from example_service.resilience.breaker import CircuitBreaker
 from example_service.settings import RedisSettings
 
 logger = get_logger("example_service.redis")
@@ -36,7 +35,7 @@ class RedisLayer:
         timeout: float = 0.25,
     ) -> None:
         self.client = client
-        self.breaker = breaker or CircuitBreaker()
+        self.breaker = breaker or CircuitBreaker("redis", 3, 5.0)
         self.pipeline = AutoPipeline(client, timeout, breaker=self.breaker)
 
     def _admit(self) -> None:
@@ -86,9 +85,12 @@ class RedisLayer:
 
 
 def create_redis(
-    settings: RedisSettings, clock: Callable[[], float] = time.monotonic
+    settings: RedisSettings, breaker: CircuitBreaker | None = None
 ) -> RedisLayer | None:
-    """The client for REDIS_URL, or None when it is unset (in-process backends)."""
+    """The client for REDIS_URL, or None when it is unset (in-process backends).
+
+    `breaker`: the app's "redis" breaker (see resilience/); a default one otherwise.
+    """
     if settings.url is None:
         return None
     client = aioredis.Redis.from_url(
@@ -99,8 +101,5 @@ def create_redis(
         # restart); never on timeouts, which would double the time a request waits.
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         max_connections=settings.max_connections,
-    )
-    breaker = CircuitBreaker(
-        settings.breaker_failure_threshold, settings.breaker_reset_seconds, clock
     )
     return RedisLayer(client, breaker, settings.timeout_seconds)

@@ -1,0 +1,58 @@
+"""Retries through stamina: bounded attempts and total time, jittered exponential backoff.
+
+Only idempotent calls are retried, only on errors that say the dependency may answer next time
+(the caller's `retryable`: connection errors, timeouts, 502/503/504, never a 4xx), and never
+once the dependency's breaker is open (the retry would only meet the open breaker). Backoff is
+stamina's: a maintained implementation, with a switch that turns retries off in tests
+(`stamina.set_testing`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import stamina
+
+from example_service.resilience.breaker import BreakerState, CircuitBreaker
+
+T = TypeVar("T")
+Retryable = Callable[[BaseException], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 3  # calls in all, the first included; 1 turns retries off
+    timeout: float = 5.0  # seconds for all attempts and waits together
+    wait_initial: float = 0.05
+    wait_max: float = 1.0
+    wait_jitter: float = 0.05
+
+
+async def call_with_retry(
+    policy: RetryPolicy,
+    breaker: CircuitBreaker,
+    function: Callable[[], Awaitable[T]],
+    *,
+    retryable: Retryable,
+    idempotent: bool,
+) -> T:
+    """Call `function` through `breaker`, retried by `policy` when that is safe."""
+    if not idempotent or policy.attempts <= 1:
+        return await breaker.call(function, retryable)
+
+    def again(exc: Exception) -> bool:
+        return retryable(exc) and breaker.state is not BreakerState.OPEN
+
+    async for attempt in stamina.retry_context(
+        on=again,
+        attempts=policy.attempts,
+        timeout=policy.timeout,
+        wait_initial=policy.wait_initial,
+        wait_max=policy.wait_max,
+        wait_jitter=policy.wait_jitter,
+    ):
+        with attempt:
+            return await breaker.call(function, retryable)
+    raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
