@@ -316,10 +316,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problem_responses(500),
         deprecated=True,  # documented as such: new clients use the API prefix
     )
-    if settings.telemetry.mode == "prometheus":
+    if isinstance(telemetry, PrometheusTelemetry):
         from example_service.observability import metrics  # noqa: PLC0415 - this mode only
 
         metrics.install_metrics_route(app, settings.telemetry)
+        telemetry.registry.register(metrics.BreakerCollector(breakers))
     install_openapi(app, settings.app.error_format)
     if docs:
         install_docs(app, OPENAPI_URL)

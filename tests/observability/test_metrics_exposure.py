@@ -93,3 +93,15 @@ async def test_a_taken_metrics_port_names_the_setting(make_settings: SettingsFac
         with pytest.raises(OSError, match=f"TELEMETRY_METRICS_PORT={port}"):
             async with LifespanManager(app):
                 pass
+
+
+async def test_breaker_states_are_scraped(make_settings: SettingsFactory) -> None:
+    app = create_app(make_settings(telemetry=TelemetrySettings(mode="prometheus")))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert 'circuit_breaker_state{breaker="db"} 0.0' in (await client.get("/metrics")).text
+            breaker = app.state.db_breaker
+            for _ in range(breaker.failure_threshold):
+                breaker.record_failure()
+            assert 'circuit_breaker_state{breaker="db"} 2.0' in (await client.get("/metrics")).text

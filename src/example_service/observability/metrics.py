@@ -10,15 +10,19 @@ registry: each worker process answers for itself.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import start_http_server
+from prometheus_client.registry import Collector
 
 from example_service.errors.exceptions import UnauthorizedError
+from example_service.resilience.breaker import BreakerState
+from example_service.resilience.registry import Breakers
 from example_service.settings import TelemetrySettings
 
 _bearer = HTTPBearer(auto_error=False)
@@ -72,3 +76,24 @@ def start_metrics_listener(
         thread.join(timeout=5)
 
     return stop
+
+
+_STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+
+
+class BreakerCollector(Collector):
+    """`circuit_breaker_state{breaker}`: 0 closed, 1 half-open, 2 open, read at scrape time
+    (nothing is counted on the request path)."""
+
+    def __init__(self, breakers: Breakers) -> None:
+        self.breakers = breakers
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "circuit_breaker_state",
+            "Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open",
+            labels=["breaker"],
+        )
+        for breaker in self.breakers:
+            gauge.add_metric([breaker.name], _STATE_VALUE[breaker.state])
+        yield gauge
