@@ -215,3 +215,13 @@ async def test_debug_adds_the_exception_to_500s(make_settings: SettingsFactory) 
             continue
         assert body["debug"]["exception"].startswith("RuntimeError: handler exploded")
         assert any("boom_handler" in line for line in body["debug"]["traceback"])
+
+
+def test_the_seeds_breaker_names_set_every_breaker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECURITY_CIRCUIT_BREAKER_THRESHOLD", "7")
+    monkeypatch.setenv("SECURITY_CIRCUIT_BREAKER_TIMEOUT", "60")
+    resilience = Settings.load().resilience
+    assert (resilience.failure_threshold, resilience.recovery_seconds) == (7, 60.0)
+    # Per dependency, the database and Redis keep their own unless they are emptied.
+    assert resilience.breaker_for("http") == (7, 60.0)
+    assert resilience.breaker_for("db") == (3, 5.0)
