@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp
 
@@ -19,6 +20,7 @@ from example_service.auth import router as auth
 from example_service.auth.passwords import Passwords
 from example_service.auth.tokens import Tokens
 from example_service.db.engine import create_engine, create_session_factory
+from example_service.db.session import needs_database
 from example_service.docs.pages import docs_policies, install_docs
 from example_service.errors.handlers import register_exception_handlers
 from example_service.errors.openapi import install_openapi
@@ -321,6 +323,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         metrics.install_metrics_route(app, settings.telemetry)
         telemetry.registry.register(metrics.BreakerCollector(breakers))
+    for route in app.routes:
+        if isinstance(route, APIRoute) and needs_database(route.dependant):
+            # While the database is down (or its breaker open) such a route answers 503.
+            route.responses.setdefault(503, problem_responses(503)[503])
     install_openapi(app, settings.app.error_format)
     if docs:
         install_docs(app, OPENAPI_URL)

@@ -93,3 +93,12 @@ async def test_a_json_operation_refuses_other_bodies_with_415(
     response = await client.post("/api/v1/users", **options)
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_operations_that_need_the_database_declare_503(make_settings: SettingsFactory) -> None:
+    paths = create_app(make_settings()).openapi()["paths"]
+    assert "503" in paths["/api/v1/users/me"]["get"]["responses"]
+    assert "503" in paths["/api/v1/auth/login"]["post"]["responses"]
+    assert "503" not in paths["/api/v1/info"]["get"]["responses"]
+    ready_503 = paths["/api/v1/health/ready"]["get"]["responses"]["503"]
+    assert ready_503["content"]["application/json"]["schema"]["$ref"].endswith("/Readiness")

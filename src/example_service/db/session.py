@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from example_service.db.errors import counts_against_database
@@ -54,3 +55,10 @@ async def _rollback(session: AsyncSession) -> None:
 
 # scope="function": the exit code above runs when the endpoint returns, not after the response.
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def needs_database(dependant: Dependant) -> bool:
+    """Whether a route (its `dependant`) opens a session: it can then answer 503."""
+    return any(
+        sub.call is get_session or needs_database(sub) for sub in dependant.dependencies
+    )
