@@ -59,6 +59,4 @@ DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 def needs_database(dependant: Dependant) -> bool:
     """Whether a route (its `dependant`) opens a session: it can then answer 503."""
-    return any(
-        sub.call is get_session or needs_database(sub) for sub in dependant.dependencies
-    )
+    return any(sub.call is get_session or needs_database(sub) for sub in dependant.dependencies)
