@@ -254,6 +254,7 @@ PROJECT_PREFIXES = (
     "TELEMETRY_",
     "SECURITY_",
     "SERVER_",
+    "OUTBOUND_",
 )
 
 
