@@ -254,6 +254,8 @@ PROJECT_PREFIXES = (
     "TELEMETRY_",
     "SECURITY_",
     "SERVER_",
+    "OUTBOUND_",
+    "RESILIENCE_",
 )
 
 

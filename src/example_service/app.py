@@ -137,6 +137,10 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             ]
             await app.state.passwords.warm()
             await _start_redis(app, settings, stack)
+            if settings.outbound.services:  # else neither outbound/ nor httpx is imported
+                from example_service.outbound import start_outbound  # noqa: PLC0415
+
+                start_outbound(app, settings, stack)
             telemetry = app.state.telemetry
             if isinstance(telemetry, PrometheusTelemetry):
                 from example_service.observability import metrics  # noqa: PLC0415

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from example_service.settings_compat import read_environment, translate
@@ -28,10 +38,10 @@ class Environment(StrEnum):
 
 
 def _split_csv(value: Any) -> Any:
-    """Accept `a,b` as well as a JSON list for list-valued variables."""
+    """Accept `a,b` as well as a JSON list (or object) for list-valued variables."""
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("["):
+        if text.startswith(("[", "{")):
             return json.loads(text)
         return [part.strip() for part in text.split(",") if part.strip()]
     return value
@@ -159,6 +169,79 @@ class ResilienceSettings(_Section):
             threshold if threshold is not None else self.failure_threshold,
             recovery if recovery is not None else self.recovery_seconds,
         )
+
+
+SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+class OutboundService(BaseModel):
+    """One HTTP service the API calls; an unset timeout is the OUTBOUND_ one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    connect_timeout_seconds: float | None = Field(default=None, gt=0)
+    read_timeout_seconds: float | None = Field(default=None, gt=0)
+    write_timeout_seconds: float | None = Field(default=None, gt=0)
+    pool_timeout_seconds: float | None = Field(default=None, gt=0)
+    attempt_timeout_seconds: float | None = Field(default=None, gt=0)
+    # Readiness GETs this path (2xx: up). Unset: readiness shows the breaker and calls nothing.
+    health_path: str | None = Field(default=None, pattern=r"^/")
+    # Readiness 503 when that path fails; optional services only make it `degraded`.
+    required: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError(f"{value!r} is not an http(s) base URL")
+        if parts.username or parts.password:
+            # `config show` and the logs print these URLs: credentials go in headers.
+            raise ValueError(f"{parts.hostname}: no credentials in an outbound URL")
+        return value.rstrip("/")
+
+
+class OutboundSettings(_Section):
+    """HTTP services the API calls (outbound/). None by default, and then nothing is built."""
+
+    # A refused URL may hold credentials: startup errors must not print it.
+    model_config = _section("OUTBOUND_") | SettingsConfigDict(hide_input_in_errors=True)
+
+    # `name=url,...`, or a JSON object: name -> url, or -> {"url": ..., per-service overrides}.
+    services: Annotated[dict[str, OutboundService], NoDecode] = Field(default_factory=dict)
+    connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    read_timeout_seconds: float = Field(default=5.0, gt=0)  # the longest wait for the next bytes
+    write_timeout_seconds: float = Field(default=5.0, gt=0)
+    pool_timeout_seconds: float = Field(default=1.0, gt=0)  # for a free pooled connection
+    # One attempt whole, sent to body read: bounds an answer that trickles in under the read one.
+    attempt_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=100, ge=1)
+    # Under the services' own keep-alive, so that a pooled connection is never one they close.
+    keepalive_seconds: float = Field(default=4.0, ge=0)
+
+    @field_validator("services", mode="before")
+    @classmethod
+    def _parse_services(cls, value: Any) -> Any:
+        if isinstance(value, list):  # `name=url` pairs, split by _Section
+            pairs: dict[str, str] = {}
+            for item in value:
+                name, sep, url = str(item).partition("=")
+                if not sep:
+                    raise ValueError(f"outbound service {item!r} is not 'name=url'")
+                pairs[name.strip()] = url.strip()
+            value = pairs
+        if isinstance(value, dict):
+            return {k: {"url": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _check_names(cls, value: dict[str, OutboundService]) -> dict[str, OutboundService]:
+        for name in value:
+            if not SERVICE_NAME.fullmatch(name):
+                raise ValueError(f"outbound service name {name!r}: lowercase letters, digits, _ -")
+        return value
 
 
 class RateLimitSettings(_Section):
@@ -296,6 +379,7 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

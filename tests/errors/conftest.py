@@ -80,6 +80,8 @@ def add_failing_routes(app: FastAPI) -> None:
         "rate_limited": errors.RateLimitError(retry_after=30),
         "service_unavailable": errors.ServiceUnavailableError(retry_after=5),
         "circuit_open": errors.CircuitBreakerOpenError(),
+        "upstream_error": errors.UpstreamError(),
+        "upstream_timeout": errors.UpstreamTimeoutError(),
         "internal_error": errors.InternalServerError(),
     }
 

@@ -69,7 +69,9 @@ async def test_malformed_json_is_422_not_500(client: httpx.AsyncClient) -> None:
         (409, "conflict"),
         (418, "i'm_a_teapot"),
         (429, "rate_limited"),
+        (502, "upstream_error"),
         (503, "service_unavailable"),
+        (504, "upstream_timeout"),
     ],
 )
 async def test_http_exception(client: httpx.AsyncClient, status: int, code: str) -> None:
@@ -91,6 +93,8 @@ async def test_http_exception(client: httpx.AsyncClient, status: int, code: str)
         ("rate_limited", 429, ("retry-after", "30")),
         ("service_unavailable", 503, ("retry-after", "5")),
         ("circuit_open", 503, None),
+        ("upstream_error", 502, None),
+        ("upstream_timeout", 504, None),
         ("internal_error", 500, None),
     ],
 )

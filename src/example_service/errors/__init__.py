@@ -16,6 +16,8 @@ from example_service.errors.exceptions import (
     UnauthorizedError,
     UnprocessableError,
     UnsupportedMediaTypeError,
+    UpstreamError,
+    UpstreamTimeoutError,
 )
 from example_service.errors.problem import (
     Problem,
@@ -43,5 +45,7 @@ __all__ = [
     "UnauthorizedError",
     "UnprocessableError",
     "UnsupportedMediaTypeError",
+    "UpstreamError",
+    "UpstreamTimeoutError",
     "problem_responses",
 ]

@@ -18,7 +18,9 @@ _CODES = {
     429: "rate_limited",
     431: "request_header_fields_too_large",
     500: "internal_error",
+    502: "upstream_error",
     503: "service_unavailable",
+    504: "upstream_timeout",
 }
 
 

@@ -190,5 +190,21 @@ class CircuitBreakerOpenError(ServiceUnavailableError):
     default_detail = "A dependency is failing; requests to it are paused."
 
 
+class UpstreamError(AppError):
+    """A service this one calls answered with an error, or with something that is no answer."""
+
+    status = 502
+    code = "upstream_error"
+    title = "Bad Gateway"
+    default_detail = "A service this request depends on failed to answer it."
+
+
+class UpstreamTimeoutError(AppError):
+    status = 504
+    code = "upstream_timeout"
+    title = "Gateway Timeout"
+    default_detail = "A service this request depends on did not answer in time."
+
+
 class InternalServerError(AppError):
     """Raise when a failure is known but must not be described to the client."""

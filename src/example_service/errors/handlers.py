@@ -35,8 +35,9 @@ def log_problem(problem: Problem, exc: BaseException, path: str, route: str | No
             status=problem.status,
             code=problem.code,
         )
-    if problem.status == 503:
-        # A dependency is down: one line per request, no stack (the breaker logs the outage).
+    if problem.status in (502, 503, 504):
+        # A dependency is down or failed: one line per request, no stack (the breaker logs the
+        # outage, the outbound client what the service did).
         logger.warning(
             "http.error",
             status=problem.status,
