@@ -19,6 +19,8 @@ from example_service.api_keys import router as api_keys
 from example_service.auth import router as auth
 from example_service.auth.passwords import Passwords
 from example_service.auth.tokens import Tokens
+from example_service.cache import build_cache
+from example_service.cache.metrics import CacheMetrics
 from example_service.db.engine import create_engine, create_session_factory
 from example_service.db.session import needs_database
 from example_service.docs.pages import docs_policies, install_docs
@@ -125,6 +127,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger = get_logger("example_service.app")
+        telemetry = app.state.telemetry
         async with AsyncExitStack() as stack:
             engine = create_engine(settings.database)
             stack.push_async_callback(engine.dispose)
@@ -137,11 +140,13 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             ]
             await app.state.passwords.warm()
             await _start_redis(app, settings, stack)
+            app.state.cache = build_cache(settings.cache, app.state.redis, app.state.cache_metrics)
+            if app.state.cache is not None:
+                stack.push_async_callback(app.state.cache.backend.aclose)
             if settings.outbound.services:  # else neither outbound/ nor httpx is imported
                 from example_service.outbound import start_outbound  # noqa: PLC0415
 
                 start_outbound(app, settings, stack)
-            telemetry = app.state.telemetry
             if isinstance(telemetry, PrometheusTelemetry):
                 from example_service.observability import metrics  # noqa: PLC0415
 
@@ -182,6 +187,10 @@ async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) 
     limiter: RateLimiter = app.state.limiter
     limiter.use_redis(redis, app.state.ratelimit_fallback_counter)
     stack.callback(limiter.use_memory)
+
+
+def _registry(telemetry: Telemetry) -> Any | None:
+    return telemetry.registry if isinstance(telemetry, PrometheusTelemetry) else None
 
 
 def _fallback_counter(telemetry: Telemetry) -> Any:
@@ -303,6 +312,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = RateLimiter(settings.rate_limit, settings.security)
     app.state.limiter = limiter
     app.state.ratelimit_fallback_counter = _fallback_counter(telemetry)
+    # Counters live as long as the app (its registry), the backend as long as the lifespan.
+    app.state.cache_metrics = CacheMetrics(_registry(telemetry))
 
     register_exception_handlers(app, renderer)
     # The seed's probe first: routing tries routes in order, and behind every API route it paid

@@ -28,6 +28,7 @@ from example_service.settings.dependencies import (
 )
 from example_service.settings.sections import (
     AppSettings,
+    CacheSettings,
     DatabaseSettings,
     LogSettings,
     RateLimitSettings,
@@ -41,6 +42,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_JWT_SECRET",
     "AppSettings",
+    "CacheSettings",
     "CsvList",
     "DatabaseSettings",
     "Environment",
@@ -72,6 +74,7 @@ class Settings(BaseModel):
     log: LogSettings = Field(default_factory=LogSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)

@@ -30,6 +30,7 @@ RENAMED: dict[str, str] = {
     "SECURITY_RATE_LIMIT_ENABLED": "RATE_LIMIT_ENABLED",
     "SECURITY_RATE_LIMIT_PER_HOUR": "RATE_LIMIT_PER_HOUR",
     "SECURITY_RATE_LIMIT_BURST": "RATE_LIMIT_BURST",
+    "CACHE_TTL_DEFAULT": "CACHE_DEFAULT_TTL_SECONDS",
     "SECURITY_JWT_EXPIRY_MINUTES": "SECURITY_ACCESS_TOKEN_EXPIRE_MINUTES",
     "SECURITY_CIRCUIT_BREAKER_THRESHOLD": "RESILIENCE_FAILURE_THRESHOLD",
     "SECURITY_CIRCUIT_BREAKER_TIMEOUT": "RESILIENCE_RECOVERY_SECONDS",
@@ -52,9 +53,6 @@ RETIRED: dict[str, str] = {
     "SECURITY_API_KEY_HEADER": "API keys are sent as X-API-Key",
     "SECURITY_ENABLE_CIRCUIT_BREAKER": "every dependency always has its breaker (RESILIENCE_*)",
     "APP_LOG_INCLUDE_CALLER": "log lines carry the logger name",
-    "CACHE_ENABLED": "this service has no response cache settings",
-    "CACHE_DEFAULT_TTL_SECONDS": "this service has no response cache settings",
-    "CACHE_PREFIX": "this service has no response cache settings",
 }
 
 

@@ -82,6 +82,21 @@ class RedisSettings(_Section):
     max_connections: int = Field(default=50, ge=1)
 
 
+class CacheSettings(_Section):
+    model_config = _section("CACHE_")
+
+    enabled: bool = True
+    # Time to live of an entry whose namespace names none.
+    default_ttl_seconds: int = Field(default=300, ge=1)
+    prefix: str = "cache:"
+    # auto: Redis (with an in-process near cache) when REDIS_URL is set, else in-process.
+    backend: Literal["auto", "memory", "redis", "two-level"] = "auto"
+    # The in-process cache (and the near cache of two-level): at most this many entries and
+    # bytes, least recently used out first.
+    max_entries: int = Field(default=10_000, ge=1)
+    max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
+
 class RateLimitSettings(_Section):
     model_config = _section("RATE_LIMIT_")
 
