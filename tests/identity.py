@@ -3,8 +3,8 @@ it, and a small client that registers and logs in users."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,11 +13,17 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from example_service.app import create_app
 from example_service.db.migrate import alembic_config, upgrade
-from example_service.settings import DatabaseSettings, SecuritySettings, Settings
+from example_service.settings import (
+    CacheSettings,
+    DatabaseSettings,
+    RedisSettings,
+    SecuritySettings,
+    Settings,
+)
 from example_service.users.models import User
 
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -71,6 +77,14 @@ class Account:
         return {"Authorization": f"Bearer {self.access}"}
 
 
+@dataclass
+class Seen:
+    """What reached the database while counting: statements sent, connections checked out."""
+
+    statements: int = 0
+    checkouts: int = 0
+
+
 class Api:
     def __init__(self, client: httpx.AsyncClient, app: FastAPI, asgi: Any = None) -> None:
         self.client = client
@@ -83,6 +97,26 @@ class Api:
         transport = httpx.ASGITransport(app=self.asgi, client=(address, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield Api(c, self.app, self.asgi)
+
+    @contextmanager
+    def counting(self) -> Iterator[Seen]:
+        """Count what the app's engine sends to the database inside the block."""
+        seen = Seen()
+        engine = self.app.state.engine.sync_engine
+
+        def statement(*_: Any) -> None:
+            seen.statements += 1
+
+        def checkout(*_: Any) -> None:
+            seen.checkouts += 1
+
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "checkout", checkout)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine, "checkout", checkout)
 
     async def register(self, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
         body = {"email": email, "password": password, "full_name": "Test User", **extra}
@@ -115,3 +149,61 @@ async def api(identity_app: FastAPI) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield Api(c, identity_app, manager.app)
+
+
+# The cache behind the identity caches (auth/cache.py). "memory" runs here; the shared kinds
+# need the Redis cache backend and skip, saying so, where the app built another one.
+CACHE_KINDS = ["memory", "redis"]
+
+
+@pytest.fixture(params=CACHE_KINDS)
+def cache_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def cache_sections(kind: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings sections for a cache of `kind`, principals cached on it.
+
+    memory: in-process (CACHE_AUTH=on, one process); redis: a real server, CACHE_AUTH=auto;
+    redis-down: a Redis URL nobody listens on (every cache operation fails); off:
+    CACHE_ENABLED=false.
+    """
+    if kind == "memory":
+        return {"cache": CacheSettings(auth="on")}
+    if kind == "off":
+        return {"cache": CacheSettings(enabled=False)}
+    if kind == "redis":
+        url = request.getfixturevalue("redis_server").url
+    else:
+        from tests.servers import free_port  # noqa: PLC0415
+
+        url = f"redis://127.0.0.1:{free_port()}/0"
+    return {"cache": CacheSettings(backend="redis"), "redis": RedisSettings(url=url)}
+
+
+def require_backend(app: FastAPI, kind: str) -> None:
+    """Skip when the app could not build the backend `kind` asks for (not on this branch)."""
+    wanted = {"redis": "redis", "redis-down": "redis"}.get(kind)
+    if wanted is not None and app.state.cache.backend.kind != wanted:
+        pytest.skip(f"no {wanted} cache backend in this build: the {kind} case waits for it")
+
+
+@pytest.fixture
+async def cached_api(
+    make_settings: Callable[..., Settings],
+    migrated_url: str,
+    cache_kind: str,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Api]:
+    """An app whose cache is `cache_kind`, principals cached on it."""
+    settings = make_settings(
+        database=DatabaseSettings(url=migrated_url),
+        security=security_settings(),
+        **cache_sections(cache_kind, request),
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        require_backend(app, cache_kind)
+        transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield Api(c, app, manager.app)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from example_service.api_keys import router as api_keys
 from example_service.auth import router as auth
+from example_service.auth.cache import build_identity_cache
 from example_service.auth.passwords import Passwords
 from example_service.auth.tokens import Tokens
 from example_service.cache import build_cache
@@ -143,6 +144,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             app.state.cache = build_cache(settings.cache, app.state.redis, app.state.cache_metrics)
             if app.state.cache is not None:
                 stack.push_async_callback(app.state.cache.backend.aclose)
+            app.state.identity_cache = build_identity_cache(app.state.cache)
             if settings.outbound.services:  # else neither outbound/ nor httpx is imported
                 from example_service.outbound import start_outbound  # noqa: PLC0415
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from example_service.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from example_service.api_keys.service import ApiKeyService
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 Caller = Annotated[Principal, Depends(require_permission(Permission.API_KEYS_MANAGE))]
 
 
-def _service(session: DbSession) -> ApiKeyService:
-    return ApiKeyService(session)
+async def _service(request: Request, session: DbSession) -> ApiKeyService:
+    return ApiKeyService(session, request.app.state.identity_cache)
 
 
 Service = Annotated[ApiKeyService, Depends(_service)]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from example_service.api_keys.exceptions import ApiKeyNotFoundError
 from example_service.api_keys.models import ApiKey
 from example_service.api_keys.repository import ApiKeyRepository
+from example_service.auth.cache import IdentityCache
 from example_service.auth.dependencies import hash_api_key
 from example_service.db.base import utcnow
+from example_service.db.session import after_commit
 from example_service.observability.logging import get_logger
 
 KEY_PREFIX = "esk_"
@@ -23,8 +26,10 @@ def generate_key() -> str:
 
 
 class ApiKeyService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: IdentityCache | None = None) -> None:
+        self.session = session
         self.keys = ApiKeyRepository(session)
+        self.cache = cache
 
     async def create(self, user_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
         key = generate_key()
@@ -50,4 +55,6 @@ class ApiKeyService:
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             await self.keys.save()
+            if self.cache is not None:  # after the commit: the key stops working everywhere
+                after_commit(self.session, partial(self.cache.changed, user_id))
         logger.info("api_key.revoked", key_id=str(key_id), user_id=str(user_id))

@@ -1,8 +1,9 @@
 """Who is calling: `CurrentPrincipal` / `CurrentUser`, `require_role`, `require_permission`.
 
 A request authenticates with `Authorization: Bearer <access token>` or `X-API-Key: <key>`. The
-token is decoded once and the user (with the token's session) loaded in one query; FastAPI
-caches the result for the rest of the request.
+token is decoded once; who it is comes from the principal cache when it holds a current entry
+(auth/cache.py: no database session is even opened), else from one query, the user with the
+token's session. FastAPI caches the result for the rest of the request.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from example_service.auth import repository
+from example_service.auth.cache import IdentityCache
 from example_service.auth.roles import Permission, Role, has_permission
 from example_service.auth.tokens import InvalidTokenError, Tokens
-from example_service.db.session import DbSession
+from example_service.db.session import Db
 from example_service.errors.exceptions import ForbiddenError, UnauthorizedError
-from example_service.users.models import User
+from example_service.users.schemas import UserRead
 
 # auto_error=False: a missing credential is our 401 problem, not FastAPI's bare 403.
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
@@ -31,7 +33,7 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API 
 
 @dataclass(slots=True, frozen=True)
 class Principal:
-    user: User
+    user: UserRead  # the public record: from the database, or from the cache (auth/cache.py)
     session_id: uuid.UUID | None  # None when authenticated by API key
 
     def can(self, permission: Permission) -> bool:
@@ -44,25 +46,38 @@ def hash_api_key(key: str) -> str:
 
 async def authenticate(
     request: Request,
-    session: DbSession,
+    db: Db,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
+    state = request.app.state
+    cache: IdentityCache | None = state.identity_cache
     if bearer is not None:
-        tokens: Tokens = request.app.state.tokens
+        tokens: Tokens = state.tokens
         claims = tokens.decode(bearer.credentials, "access")
-        found = await repository.user_for_token(session, claims.user_id, claims.session_id)
+        if cache is not None:
+            lookup = await cache.token(claims.user_id, claims.session_id)
+            hit = lookup.principal
+            if hit is not None and hit.token_version == claims.version:
+                return Principal(hit.user, claims.session_id)
+        found = await repository.user_for_token(db.session, claims.user_id, claims.session_id)
         if found is None:
             raise InvalidTokenError
-        user, session_open = found
+        user, token_version, session_open = found
         # A password change, role change or deactivation bumps token_version; logout closes
         # the session: either way, tokens issued before are refused from now on.
-        if not (session_open and user.is_active and user.token_version == claims.version):
+        if not (session_open and user.is_active and token_version == claims.version):
             raise InvalidTokenError
+        if cache is not None:
+            await cache.remember(lookup, user, token_version)
         return Principal(user, claims.session_id)
     if api_key:
         digest = hash_api_key(api_key)
-        found_key = await repository.user_for_key(session, digest)
+        if cache is not None:
+            lookup = await cache.api_key(digest)
+            if lookup.principal is not None:
+                return Principal(lookup.principal.user, None)
+        found_key = await repository.user_for_key(db.session, digest)
         # The lookup is by an index on the hash; the constant-time comparison guards the
         # final equality all the same.
         if (
@@ -71,16 +86,18 @@ async def authenticate(
             or not found_key[0].is_active
         ):
             raise UnauthorizedError("The API key is invalid or revoked.", scheme="Bearer")
+        if cache is not None:
+            await cache.remember(lookup, found_key[0])
         return Principal(found_key[0], None)
     raise UnauthorizedError
 
 
-async def current_user(principal: Annotated[Principal, Depends(authenticate)]) -> User:
+async def current_user(principal: Annotated[Principal, Depends(authenticate)]) -> UserRead:
     return principal.user
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[UserRead, Depends(current_user)]
 
 
 def require_permission(

@@ -5,20 +5,51 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from example_service.api_keys.models import ApiKey
 from example_service.auth.models import AuthSession
 from example_service.users.models import User
+from example_service.users.schemas import UserRead
+
+# The public columns, not the entity: authentication needs no ORM object (no identity map
+# entry, no instance state) and hands out the public record only.
+_PUBLIC = (
+    User.id,
+    User.email,
+    User.full_name,
+    User.role,
+    User.is_active,
+    User.created_at,
+    User.updated_at,
+)
+
+
+def _public(row: Row[Any]) -> UserRead:
+    return UserRead(
+        id=row.id,
+        email=row.email,
+        full_name=row.full_name,
+        role=row.role,
+        is_active=row.is_active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 @cache
-def _user_with_session() -> Select[User, uuid.UUID, datetime | None]:
+def _user_with_session() -> Select[*tuple[Any, ...]]:
     # Built once: constructing a Select costs more than the token check itself.
     return (
-        select(User, AuthSession.id, AuthSession.revoked_at)
+        select(
+            *_PUBLIC,
+            User.token_version,
+            AuthSession.id.label("session_id"),
+            AuthSession.revoked_at,
+        )
         .outerjoin(
             AuthSession,
             and_(AuthSession.id == bindparam("sid"), AuthSession.user_id == User.id),
@@ -28,9 +59,9 @@ def _user_with_session() -> Select[User, uuid.UUID, datetime | None]:
 
 
 @cache
-def _user_with_key() -> Select[User, str]:
+def _user_with_key() -> Select[*tuple[Any, ...]]:
     return (
-        select(User, ApiKey.key_hash)
+        select(*_PUBLIC, ApiKey.key_hash)
         .join(ApiKey, ApiKey.user_id == User.id)
         .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
     )
@@ -38,18 +69,19 @@ def _user_with_key() -> Select[User, str]:
 
 async def user_for_token(
     session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
-) -> tuple[User, bool] | None:
-    """The user and whether the token's session is still open, in one round trip."""
+) -> tuple[UserRead, int, bool] | None:
+    """The user, their token version, and whether the token's session is still open, in one
+    round trip."""
     row = (await session.execute(_user_with_session(), {"uid": user_id, "sid": session_id})).first()
     if row is None:
         return None
-    user, found_session, revoked_at = row
-    return user, found_session is not None and revoked_at is None
+    return _public(row), row.token_version, row.session_id is not None and row.revoked_at is None
 
 
-async def user_for_key(session: AsyncSession, key_hash: str) -> tuple[User, str] | None:
+async def user_for_key(session: AsyncSession, key_hash: str) -> tuple[UserRead, str] | None:
+    """The user of an unrevoked API key, and the key's stored hash."""
     row = (await session.execute(_user_with_key(), {"key_hash": key_hash})).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (_public(row), row.key_hash)
 
 
 class SessionRepository:

@@ -57,9 +57,9 @@ _LOGIN_BODY: dict[str, Any] = {
 }
 
 
-def _service(request: Request, session: DbSession) -> AuthService:
+async def _service(request: Request, session: DbSession) -> AuthService:
     state = request.app.state
-    return AuthService(session, state.passwords, state.tokens)
+    return AuthService(session, state.passwords, state.tokens, state.identity_cache)
 
 
 Service = Annotated[AuthService, Depends(_service)]

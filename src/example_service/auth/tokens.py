@@ -26,7 +26,8 @@ REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "typ"]
 # PyJWT spends ~45 us per decode (mostly a per-character base64 check); a client sends the same
 # access token for its whole lifetime, so verified access tokens are remembered until they
 # expire. Safe: a signed token's claims never change; expiry is re-checked on every hit, and
-# revocation (version, session) is checked against the database on every request anyway.
+# revocation (version, session) is checked on every request anyway, against the database or
+# the principal cache that every revocation reaches (auth/cache.py).
 ACCESS_CACHE_SIZE = 4096
 
 

@@ -64,9 +64,9 @@ class CacheNamespace(Generic[M]):
         try:
             raw = await self.backend.get(self.prefix + key)
         except BackendUnavailable as exc:
-            self._failed("get", exc)
+            self.failed("get", exc)
             return None
-        self._answered()
+        self.answered()
         if raw is None:
             self.metrics.miss(self.name)
             return None
@@ -90,9 +90,9 @@ class CacheNamespace(Generic[M]):
                 [self.tag_prefix + tag for tag in tags],
             )
         except BackendUnavailable as exc:
-            self._failed("set", exc)
+            self.failed("set", exc)
         else:
-            self._answered()
+            self.answered()
 
     async def delete(self, *keys: str) -> bool:
         """Forget `keys`; False when the backend could not be told (the entries then end with
@@ -100,21 +100,23 @@ class CacheNamespace(Generic[M]):
         try:
             await self.backend.delete(*(self.prefix + key for key in keys))
         except BackendUnavailable as exc:
-            self._failed("delete", exc)
+            self.failed("delete", exc)
             return False
-        self._answered()
+        self.answered()
         return True
 
     async def delete_tag(self, tag: str) -> bool:
         try:
             await self.backend.delete_tag(self.tag_prefix + tag)
         except BackendUnavailable as exc:
-            self._failed("delete_tag", exc)
+            self.failed("delete_tag", exc)
             return False
-        self._answered()
+        self.answered()
         return True
 
-    def _failed(self, operation: str, exc: BackendUnavailable) -> None:
+    def failed(self, operation: str, exc: BackendUnavailable) -> None:
+        """Count a backend failure; log the first of an outage. Public for callers that reach
+        the backend directly for this namespace (several keys in one call)."""
         self.metrics.error(self.name)
         if not self._failing:  # once per outage, not once per request
             self._failing = True
@@ -122,7 +124,7 @@ class CacheNamespace(Generic[M]):
                 "cache.unavailable", cache=self.name, operation=operation, reason=str(exc)
             )
 
-    def _answered(self) -> None:
+    def answered(self) -> None:
         if self._failing:
             self._failing = False
             logger.info("cache.available", cache=self.name)

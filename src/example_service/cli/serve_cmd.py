@@ -37,6 +37,20 @@ def register(cli: typer.Typer) -> None:
                 err=True,
             )
             raise typer.Exit(code=2)
+        if (
+            workers > 1
+            and settings.cache.enabled
+            and settings.cache.auth == "on"
+            and settings.cache_in_process
+        ):
+            # A logout or a deactivation would reach only the worker that served it: the
+            # others would keep accepting the revoked credential until their entry expires.
+            typer.echo(
+                "error: CACHE_AUTH=on with an in-process cache serves one process only: use "
+                "--workers 1, or CACHE_AUTH=auto (a shared cache, REDIS_URL) or off",
+                err=True,
+            )
+            raise typer.Exit(code=2)
         configure_logging(settings.log)
 
         config = run.build_config(

@@ -103,6 +103,12 @@ class Settings(BaseModel):
         """What loading found worth saying: variables under other names, unknown ones."""
         return list(self._notices)
 
+    @property
+    def cache_in_process(self) -> bool:
+        """Whether each process keeps its own cache (no Redis behind it)."""
+        backend = self.cache.backend
+        return backend == "memory" or (backend == "auto" and self.redis.url is None)
+
     def unsafe_for_production(self) -> list[str]:
         """What production refuses, one message per variable."""
         problems: list[str] = []

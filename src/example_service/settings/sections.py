@@ -95,6 +95,14 @@ class CacheSettings(_Section):
     # bytes, least recently used out first.
     max_entries: int = Field(default=10_000, ge=1)
     max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Who a bearer token or API key is, remembered so that a repeat credential costs no database
+    # round trip (auth/cache.py). auto: on when the backend is shared by every process (Redis),
+    # off with the in-process backend, whose entries other processes cannot invalidate; on: also
+    # in-process, for a deployment that runs exactly one process.
+    auth: Literal["auto", "on", "off"] = "auto"
+    # The longest a revocation can go unseen when the cache could not be told of it (Redis
+    # unreachable at that moment, or another process's in-process cache with CACHE_AUTH=on).
+    auth_ttl_seconds: int = Field(default=30, ge=1, le=300)
 
 
 class RateLimitSettings(_Section):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from example_service.auth.dependencies import CurrentPrincipal, Principal, require_permission
 from example_service.auth.roles import Permission
 from example_service.db.pagination import Page, Pagination
-from example_service.db.session import DbSession
+from example_service.db.session import Db
 from example_service.errors.problem import problem_responses
 from example_service.users.schemas import UserCreate, UserRead, UserUpdate
 from example_service.users.service import UserService
@@ -20,8 +20,10 @@ router = APIRouter(prefix="/users", tags=["users"])
 _AUTH = problem_responses(401)
 
 
-def _service(request: Request, session: DbSession) -> UserService:
-    return UserService(session, request.app.state.passwords)
+async def _service(request: Request, db: Db) -> UserService:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request.
+    state = request.app.state
+    return UserService(lambda: db.session, state.passwords, state.identity_cache)
 
 
 Service = Annotated[UserService, Depends(_service)]
@@ -36,7 +38,7 @@ async def register(data: UserCreate, service: Service) -> UserRead:
 @router.get("/me", response_model=UserRead, responses=_AUTH)
 async def me(principal: CurrentPrincipal) -> UserRead:
     """The calling user."""
-    return UserRead.model_validate(principal.user)
+    return principal.user
 
 
 @router.get("", response_model=Page[UserRead], responses=problem_responses(401, 403, 422))
@@ -58,7 +60,7 @@ async def list_users(
 @router.get("/{user_id:uuid}", response_model=UserRead, responses=problem_responses(401, 404, 422))
 async def read_user(user_id: uuid.UUID, principal: CurrentPrincipal, service: Service) -> UserRead:
     """A user: yourself, or anyone for an administrator."""
-    return UserRead.model_validate(await service.visible(principal, user_id))
+    return await service.read(principal, user_id)
 
 
 @router.patch(

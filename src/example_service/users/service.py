@@ -1,16 +1,21 @@
-"""Users: who may see and change whom, and what a change does to outstanding tokens."""
+"""Users: who may see and change whom, and what a change does to outstanding tokens and to
+the cache."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import cached_property, partial
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from example_service.auth.cache import IdentityCache
 from example_service.auth.dependencies import Principal
 from example_service.auth.passwords import Passwords
 from example_service.auth.roles import Permission, Role
 from example_service.db.pagination import PageParams
+from example_service.db.session import after_commit
 from example_service.observability.logging import get_logger
 from example_service.users.exceptions import (
     AdminFieldsError,
@@ -20,16 +25,26 @@ from example_service.users.exceptions import (
 )
 from example_service.users.models import User
 from example_service.users.repository import UserRepository
-from example_service.users.schemas import UserCreate, UserUpdate
+from example_service.users.schemas import UserCreate, UserRead, UserUpdate
 
 logger = get_logger("example_service.users")
 
 
 class UserService:
-    def __init__(self, session: AsyncSession, passwords: Passwords) -> None:
-        self.session = session
-        self.users = UserRepository(session)
+    def __init__(
+        self,
+        session: Callable[[], AsyncSession],
+        passwords: Passwords,
+        cache: IdentityCache | None = None,
+    ) -> None:
+        self._session = session
         self.passwords = passwords
+        self.cache = cache
+
+    @cached_property
+    def users(self) -> UserRepository:
+        # The session is opened on first use: a read the cache answers opens none.
+        return UserRepository(self._session())
 
     async def register(self, data: UserCreate, role: Role = Role.USER) -> User:
         email = data.email.lower()
@@ -51,19 +66,45 @@ class UserService:
         logger.info("user.registered", user_id=str(user.id), role=user.role)
         return user
 
-    async def visible(self, principal: Principal, user_id: uuid.UUID) -> User:
-        """The user if the caller may see them; otherwise 404, exactly as if they did not exist."""
+    async def read(self, principal: Principal, user_id: uuid.UUID) -> UserRead:
+        """The public record of a user the caller may see; otherwise 404, exactly as if they did
+        not exist. Cached after that check, so the cache never answers who may see what."""
         if principal.user.id == user_id:
-            return principal.user  # already loaded by authentication: no second query
-        if not principal.can(Permission.USERS_READ_ANY):
-            raise UserNotFoundError().denied_to(principal.user.id)
+            return principal.user  # already known from authentication: no query
+        self._may_see(principal, user_id)
+        if self.cache is not None:
+            cached = await self.cache.users.get(str(user_id))
+            if cached is not None:
+                return cached
+        user = await self.users.get(user_id)
+        if user is None:
+            raise UserNotFoundError
+        public = UserRead.model_validate(user)
+        if self.cache is not None:
+            await self.cache.users.set(str(user_id), public)
+        return public
+
+    async def _visible(self, principal: Principal, user_id: uuid.UUID) -> User:
+        """The row of a user the caller may see, to change it; otherwise 404."""
+        self._may_see(principal, user_id)
         user = await self.users.get(user_id)
         if user is None:
             raise UserNotFoundError
         return user
 
+    @staticmethod
+    def _may_see(principal: Principal, user_id: uuid.UUID) -> None:
+        if principal.user.id != user_id and not principal.can(Permission.USERS_READ_ANY):
+            raise UserNotFoundError().denied_to(principal.user.id)
+
+    def _changed(self, user_id: uuid.UUID) -> None:
+        """The cache forgets the user once the change is committed (never before: a failed
+        commit must not leave the cache ahead of the database)."""
+        if self.cache is not None:
+            after_commit(self.users.session, partial(self.cache.changed, user_id))
+
     async def update(self, principal: Principal, user_id: uuid.UUID, data: UserUpdate) -> User:
-        user = await self.visible(principal, user_id)
+        user = await self._visible(principal, user_id)
         fields = data.model_fields_set
         if fields & {"role", "is_active"} and not principal.can(Permission.USERS_MANAGE_ROLES):
             raise AdminFieldsError().denied_to(principal.user.id)
@@ -92,6 +133,7 @@ class UserService:
             # Every token issued before carries the old version and is refused from now on.
             user.token_version += 1
         await self.users.save()
+        self._changed(user.id)
         logger.info(
             "user.updated",
             user_id=str(user.id),
@@ -102,10 +144,11 @@ class UserService:
         return user
 
     async def delete(self, principal: Principal, user_id: uuid.UUID) -> None:
-        user = await self.visible(principal, user_id)
+        user = await self._visible(principal, user_id)
         if principal.user.id != user.id and not principal.can(Permission.USERS_WRITE_ANY):
             raise UserNotFoundError().denied_to(principal.user.id)
         await self.users.delete(user)
+        self._changed(user_id)
         logger.info("user.deleted", user_id=str(user_id), by=str(principal.user.id))
 
     async def page(self, params: PageParams) -> tuple[list[User], int]:
