@@ -42,6 +42,8 @@ async def test_a_repeat_token_costs_no_database_round_trip(cached_api: Api) -> N
         mine = await get(cached_api, "/api/v1/users/me", alice.auth)
     assert (again.statements, again.checkouts) == (0, 0)
     assert cached.json() == uncached.json() == mine.json()
+    # The same representation byte for byte, so the same tag, wherever it came from.
+    assert cached.headers["etag"] == uncached.headers["etag"]
 
 
 async def test_a_cached_entry_answers_only_tokens_of_its_version(cached_api: Api) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from example_service import conditional
 from example_service.auth.dependencies import CurrentPrincipal, Principal, require_permission
 from example_service.auth.roles import Permission
 from example_service.db.pagination import Page, Pagination
@@ -35,10 +36,15 @@ async def register(data: UserCreate, service: Service) -> UserRead:
     return UserRead.model_validate(await service.register(data))
 
 
-@router.get("/me", response_model=UserRead, responses=_AUTH)
-async def me(principal: CurrentPrincipal) -> UserRead:
-    """The calling user."""
-    return principal.user
+@router.get(
+    "/me",
+    response_model=UserRead,
+    responses={**_AUTH, **conditional.RESPONSES},
+    openapi_extra=conditional.OPENAPI,
+)
+async def me(request: Request, principal: CurrentPrincipal) -> Response:
+    """The calling user (with an ETag: send it back in If-None-Match for a 304)."""
+    return conditional.conditional_json(request, principal.user)
 
 
 @router.get("", response_model=Page[UserRead], responses=problem_responses(401, 403, 422))
@@ -57,10 +63,17 @@ async def list_users(
     )
 
 
-@router.get("/{user_id:uuid}", response_model=UserRead, responses=problem_responses(401, 404, 422))
-async def read_user(user_id: uuid.UUID, principal: CurrentPrincipal, service: Service) -> UserRead:
-    """A user: yourself, or anyone for an administrator."""
-    return await service.read(principal, user_id)
+@router.get(
+    "/{user_id:uuid}",
+    response_model=UserRead,
+    responses={**problem_responses(401, 404, 422), **conditional.RESPONSES},
+    openapi_extra=conditional.OPENAPI,
+)
+async def read_user(
+    request: Request, user_id: uuid.UUID, principal: CurrentPrincipal, service: Service
+) -> Response:
+    """A user: yourself, or anyone for an administrator (with an ETag, as `/users/me`)."""
+    return conditional.conditional_json(request, await service.read(principal, user_id))
 
 
 @router.patch(
