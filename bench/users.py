@@ -1,33 +1,50 @@
-"""Authenticated read benchmark: `GET /api/v1/users/{id}` with a bearer token.
+"""The authenticated read, cached and uncached, against a bare FastAPI database read.
 
-Reports req/s on SQLite (and on PostgreSQL with --postgres-url) and the share of each request
-spent validating the token: the in-process cost of one `Tokens.decode` times the measured req/s
-(one worker pinned to one core, so 1 s of server time is spent per second of load).
+    python -m bench.users [--postgres | --postgres-url URL] [--method wrk|callgrind]
 
-    python -m bench.users [--postgres-url postgresql+asyncpg://...] [--rounds 3]
+`GET /api/v1/users/{id}` as its owner, with the same bearer token on every request, served by
+
+- cached: the full default stack, principals cached in-process (CACHE_AUTH=on, one worker);
+- uncached: the same with CACHE_AUTH=off: the principal is read from the database each time;
+- reference: bench/db_app.py, bare FastAPI reading the row by primary key (no auth, no log).
+
+First, in-process, what each sends to the database per request: statements, commits and
+rollbacks, and connection checkouts (each one pre-pinged in the service's engine). Then each
+server is one uvicorn worker pinned to core 0, wrk pinned to core 1, rounds alternating
+(`bench.run.measure`), or instructions per request under callgrind (`--method callgrind`,
+repeatable on a busy machine). SQLite always; PostgreSQL with --postgres (a cluster started for
+the run, as the tests do) or --postgres-url (an empty database).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
 import tempfile
-import timeit
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import event
 
-from bench.run import BIN, ROOT, SCENARIOS, Target, start, stop, wrk
-from example_service.auth.tokens import Tokens
-from example_service.settings import SecuritySettings
+from bench.callgrind import instructions_per_request
+from bench.run import BIN, ROOT, SCENARIOS, Target, measure, start
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"  # noqa: S105 - bench key
+PASSWORD = "bench-password-1"  # noqa: S105 - bench account
 PORT = 8710
+ENGINE_EVENTS = ("before_cursor_execute", "commit", "rollback", "checkout")
 
 
-def environment(database_url: str) -> dict[str, str]:
+def environment(database_url: str, cache_auth: str) -> dict[str, str]:
     return {
         **SCENARIOS["default"],  # limits high enough that the rate limiter never refuses
         "DATABASE_URL": database_url,
@@ -35,84 +52,181 @@ def environment(database_url: str) -> dict[str, str]:
         "SECURITY_JWT_SECRET": SECRET,
         "SECURITY_PASSWORD_HASH_MEMORY_KIB": "1024",
         "SECURITY_PASSWORD_HASH_TIME_COST": "1",
+        "CACHE_AUTH": cache_auth,
     }
 
 
-def decode_seconds(token: str, *, cached: bool) -> float:
-    tokens = Tokens(SecuritySettings(jwt_secret=SECRET))
-    number = 20_000
-
-    def once() -> None:
-        if cached:
-            tokens.decode(token, "access")
-        else:
-            tokens._verify(token, "access")  # the full PyJWT verification, no cache
-
-    return min(timeit.repeat(once, number=number, repeat=5)) / number
+@contextlib.contextmanager
+def environ(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
-def run(database_url: str, rounds: int, seconds: int, connections: int) -> None:
-    env = environment(database_url)
+def service_app(env: dict[str, str]) -> FastAPI:
+    from example_service.app import create_app  # noqa: PLC0415
+    from example_service.settings import Settings  # noqa: PLC0415
+
+    with environ({**env, "LOG_LEVEL": "WARNING"}):  # in-process: no access lines on stdout
+        return create_app(Settings.load())
+
+
+def reference_app(database_url: str) -> FastAPI:
+    from bench.db_app import create_app  # noqa: PLC0415
+
+    with environ({"DATABASE_URL": database_url}):
+        return create_app()
+
+
+async def account(database_url: str) -> tuple[str, str]:
+    """A user in the database and an access token for them: (user id, token)."""
+    app = service_app(environment(database_url, "off"))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            body = {"email": f"bench-{os.getpid()}@example.com", "password": PASSWORD}
+            created = await client.post("/api/v1/users", json=body)
+            login = await client.post("/api/v1/auth/login", json=body)
+    return created.json()["id"], login.json()["access_token"]
+
+
+async def database_work(
+    app: FastAPI, path: str, headers: dict[str, str], requests: int = 50
+) -> dict[str, float]:
+    """Per request, after a warm-up: what the app's engine did, by event."""
+    seen: Counter[str] = Counter()
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            await _read(client, path, headers)
+            engine = app.state.engine.sync_engine
+            listeners = [(name, _counter(seen, name)) for name in ENGINE_EVENTS]
+            for name, listener in listeners:
+                event.listen(engine, name, listener)
+            for _ in range(requests):
+                await _read(client, path, headers)
+            for name, listener in listeners:
+                event.remove(engine, name, listener)
+    return {name: seen[name] / requests for name in ENGINE_EVENTS}
+
+
+async def _read(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> None:
+    response = await client.get(path, headers=headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path}: {response.status_code} {response.text}")
+
+
+def _counter(seen: Counter[str], name: str) -> Any:
+    def count(*_: Any) -> None:
+        seen[name] += 1
+
+    return count
+
+
+def targets(database_url: str, user_id: str, token: str) -> list[Target]:
+    path = f"/api/v1/users/{user_id}"
+    auth = [f"Authorization: Bearer {token}"]
+    # No access log: the strict reference, as bench.run's `bare`.
+    command = [str(BIN / "uvicorn"), "bench.db_app:create_app", "--factory", "--no-access-log"]
+    reference = Target(
+        "reference",
+        [*command, "--port", "8700"],
+        path,
+        port=8700,
+        env={"DATABASE_URL": database_url},
+    )
+    served = [
+        Target(
+            name,
+            [str(BIN / "example-service"), "serve", "--port", str(port)],
+            path,
+            port=port,
+            env=environment(database_url, cache_auth),
+            headers=auth,
+        )
+        for name, port, cache_auth in (("uncached", 8701, "off"), ("cached", 8702, "on"))
+    ]
+    return [reference, *served]
+
+
+def run(database_url: str, args: argparse.Namespace) -> None:
     subprocess.run(
         [str(BIN / "example-service"), "db", "upgrade"],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, "DATABASE_URL": database_url},
         check=True,
+        capture_output=True,
     )
-    base = Target("ours", [str(BIN / "example-service"), "serve", "--port", str(PORT)], "/health")
-    base.env = env
-    proc = start(base, PORT)
-    try:
-        api = f"http://127.0.0.1:{PORT}/api/v1"
-        email, password = f"bench-{os.getpid()}@example.com", "bench-password-1"
-        created = httpx.post(f"{api}/users", json={"email": email, "password": password})
-        user_id = created.json()["id"]
-        login = httpx.post(f"{api}/auth/login", json={"email": email, "password": password})
-        token = login.json()["access_token"]
-        target = Target(
-            "ours",
-            base.command,
-            f"/api/v1/users/{user_id}",
-            env=env,
-            headers=[f"Authorization: Bearer {token}"],
-        )
-        wrk(PORT, target, 2, connections)  # warm-up
-        results = []
-        for round_no in range(rounds):
-            rps, p99, _ = wrk(PORT, target, seconds, connections)
-            results.append(rps)
-            print(f"  round {round_no + 1}: {rps:8.0f} req/s  p99 {p99:6.2f} ms")
-    finally:
-        stop(proc)
-    rps = statistics.median(results)
-    print(f"median {rps:8.0f} req/s")
-    for cached in (True, False):
-        per_decode = decode_seconds(token, cached=cached)
-        label = "cached (a token seen before)" if cached else "first use (full PyJWT verify)"
+    user_id, token = asyncio.run(account(database_url))
+    path, headers = f"/api/v1/users/{user_id}", {"Authorization": f"Bearer {token}"}
+    print("database work per request (statements, commits, rollbacks, connection checkouts):")
+    for name, app, sent in (
+        ("reference", reference_app(database_url), {}),
+        ("uncached", service_app(environment(database_url, "off")), headers),
+        ("cached", service_app(environment(database_url, "on")), headers),
+    ):
+        work = asyncio.run(database_work(app, path, sent))
+        print(f"  {name:>9}: " + "  ".join(f"{work[e]:.2f}" for e in ENGINE_EVENTS))
+    servers = targets(database_url, user_id, token)
+    if args.method == "callgrind":
+        counts = {
+            t.name: instructions_per_request(
+                t, PORT, args.callgrind_seconds, args.connections, start
+            )
+            for t in servers
+        }
+        for name, count in counts.items():
+            print(f"  {name:>9}: {count:10.0f} instructions/request")
+        print(f"cached / uncached (instructions): {counts['uncached'] / counts['cached']:.2f}x")
         print(
-            f"token validation, {label}: {per_decode * 1e6:.1f} us"
-            f" = {per_decode * rps * 100:.2f} % of request time"
+            f"uncached / reference (instructions): {counts['reference'] / counts['uncached']:.3f}"
         )
+        return
+    results = measure(servers, args.rounds, args.seconds, args.connections)
+    rps = {name: statistics.median(r.rps for r in rows) for name, rows in results.items()}
+    cpu = {name: statistics.median(r.cpu_us for r in rows) for name, rows in results.items()}
+    for name, value in rps.items():
+        print(f"  {name:>9}: median {value:8.0f} req/s  cpu {cpu[name]:6.1f} us/request")
+    print(
+        f"cached / uncached: req/s {rps['cached'] / rps['uncached']:.2f}x,"
+        f" by CPU per request {cpu['uncached'] / cpu['cached']:.2f}x"
+    )
+    print(
+        f"uncached / reference: req/s {rps['uncached'] / rps['reference']:.3f},"
+        f" by CPU per request {cpu['reference'] / cpu['uncached']:.3f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres-url", help="also run against this (empty) database")
+    parser.add_argument("--postgres", action="store_true", help="also on a cluster started here")
+    parser.add_argument("--postgres-url", help="also on this (empty) database")
+    parser.add_argument("--method", choices=["wrk", "callgrind"], default="wrk")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--callgrind-seconds", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         print("SQLite")
-        run(
-            f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
-            args.rounds,
-            args.seconds,
-            args.connections,
-        )
+        run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args)
     if args.postgres_url:
         print("PostgreSQL")
-        run(args.postgres_url, args.rounds, args.seconds, args.connections)
+        run(args.postgres_url, args)
+    elif args.postgres:
+        from tests.servers import start_postgres  # noqa: PLC0415 - the tests' own cluster setup
+
+        server = start_postgres()
+        try:
+            server.psql("CREATE DATABASE bench")
+            print("PostgreSQL")
+            run(server.url("bench"), args)
+        finally:
+            server.destroy()
 
 
 if __name__ == "__main__":
