@@ -79,9 +79,11 @@ class Account:
 
 @dataclass
 class Seen:
-    """What reached the database while counting: statements sent, connections checked out."""
+    """What reached the database while counting: statements sent, commits, connections checked
+    out."""
 
     statements: int = 0
+    commits: int = 0
     checkouts: int = 0
 
 
@@ -107,16 +109,20 @@ class Api:
         def statement(*_: Any) -> None:
             seen.statements += 1
 
+        def commit(*_: Any) -> None:
+            seen.commits += 1
+
         def checkout(*_: Any) -> None:
             seen.checkouts += 1
 
-        event.listen(engine, "before_cursor_execute", statement)
-        event.listen(engine, "checkout", checkout)
+        listeners = {"before_cursor_execute": statement, "commit": commit, "checkout": checkout}
+        for name, listener in listeners.items():
+            event.listen(engine, name, listener)
         try:
             yield seen
         finally:
-            event.remove(engine, "before_cursor_execute", statement)
-            event.remove(engine, "checkout", checkout)
+            for name, listener in listeners.items():
+                event.remove(engine, name, listener)
 
     async def register(self, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
         body = {"email": email, "password": password, "full_name": "Test User", **extra}

@@ -22,7 +22,11 @@ from example_service.auth.passwords import Passwords
 from example_service.auth.tokens import Tokens
 from example_service.cache import build_cache
 from example_service.cache.metrics import CacheMetrics
-from example_service.db.engine import create_engine, create_session_factory
+from example_service.db.engine import (
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+)
 from example_service.db.session import needs_database
 from example_service.docs.pages import docs_policies, install_docs
 from example_service.errors.handlers import register_exception_handlers
@@ -134,6 +138,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             stack.push_async_callback(engine.dispose)
             app.state.engine = engine
             app.state.session_factory = create_session_factory(engine)
+            app.state.read_session_factory = create_read_session_factory(engine, settings.database)
             app.state.dependencies = [
                 Dependency(
                     "db", database_check(engine), required=True, breaker=app.state.db_breaker

@@ -37,6 +37,7 @@ async def test_a_repeat_token_costs_no_database_round_trip(cached_api: Api) -> N
         uncached = await get(cached_api, me(alice), alice.auth)
     assert uncached.status_code == 200
     assert first.statements == 1  # the user with the token's session, one query
+    assert first.commits == 0  # a GET reads without a transaction: nothing to commit
     with cached_api.counting() as again:
         cached = await get(cached_api, me(alice), alice.auth)
         mine = await get(cached_api, "/api/v1/users/me", alice.auth)

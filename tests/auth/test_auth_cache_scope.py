@@ -33,6 +33,7 @@ async def test_without_a_working_cache_every_read_is_right_from_the_database(
             other = await cached_api.client.get(me(alice.id), headers=admin.auth)
         assert own.status_code == other.status_code == 200
         assert seen.statements == 3  # alice's principal; the admin's, then alice's record
+        assert seen.commits == 0
     renamed = await cached_api.client.patch(
         me(alice.id), headers=alice.auth, json={"full_name": "Alice A."}
     )

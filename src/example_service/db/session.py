@@ -1,5 +1,5 @@
 """One `AsyncSession` per request, opened on first use: committed once as the endpoint returns,
-rolled back on error.
+rolled back on error; for a GET or HEAD, read without a transaction and never committed.
 
 A request the cache answers never touches the session, so it is never created: no session
 object, no transaction, no commit, no breaker trial (`Db` gives the lazy handle; `DbSession`
@@ -27,6 +27,9 @@ from sqlalchemy.orm import SessionTransaction
 from example_service.db.errors import counts_against_database
 from example_service.resilience.breaker import CircuitBreaker
 
+# Safe methods read only (RFC 9110 section 9.2.1): their session runs without a transaction
+# (db/engine.py `create_read_session_factory`), so a read costs its query's round trip alone.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 AfterCommit = Callable[[], Awaitable[None]]
 Pending = tuple[SessionTransaction, list[AfterCommit]]  # a transaction, what waits for it
 _AFTER_COMMIT = "after_commit"
@@ -75,7 +78,9 @@ async def commit(session: AsyncSession) -> None:
 
 async def request_db(request: Request) -> AsyncIterator[RequestDb]:
     state = request.app.state
-    db = RequestDb(state.session_factory, state.db_breaker)
+    read_only = request.scope["method"] in SAFE_METHODS
+    factory = state.read_session_factory if read_only else state.session_factory
+    db = RequestDb(factory, state.db_breaker)
     breaker: CircuitBreaker = state.db_breaker
     used = False
     try:
@@ -83,9 +88,10 @@ async def request_db(request: Request) -> AsyncIterator[RequestDb]:
         session = db.opened
         if session is not None and session.in_transaction():
             used = True  # a request that never queried proves nothing
-            # Committed before the response is sent (scope="function" below): a failed commit
-            # becomes an error response instead of a success the database never saw.
-            await commit(session)
+            if not read_only:  # a read-only session has nothing to commit (db/engine.py)
+                # Committed before the response is sent (scope="function" below): a failed
+                # commit becomes an error response instead of a success the database never saw.
+                await commit(session)
     except BaseException as exc:
         session = db.opened
         if session is None:

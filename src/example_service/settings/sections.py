@@ -59,8 +59,12 @@ class DatabaseSettings(_Section):
     model_config = _section("DATABASE_")
 
     url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
-    pool_size: int = Field(default=5, ge=1)
-    max_overflow: int = Field(default=10, ge=0)
+    # A fixed pool by default: an overflow connection is closed as soon as it is returned to a
+    # full pool, so under sustained load overflow means a new connection (connect, type
+    # introspection, statements prepared again) every few requests; measured with one worker
+    # under 32 concurrent reads, 5 + 10 overflow served half the requests 10 + 0 did.
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=0, ge=0)
     # A request waits at most this long for a pooled connection (then 503).
     pool_timeout_seconds: float = Field(default=5.0, gt=0)
     # PostgreSQL: opening a connection, and any one statement (server side), at most this long.
