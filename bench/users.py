@@ -8,12 +8,13 @@
 - uncached: the same with CACHE_AUTH=off: the principal is read from the database each time;
 - reference: bench/db_app.py, bare FastAPI reading the row by primary key (no auth, no log).
 
-First, in-process, what each sends to the database per request: statements, commits and
-rollbacks, and connection checkouts (each one pre-pinged in the service's engine). Then each
-server is one uvicorn worker pinned to core 0, wrk pinned to core 1, rounds alternating
-(`bench.run.measure`), or instructions per request under callgrind (`--method callgrind`,
-repeatable on a busy machine). SQLite always; PostgreSQL with --postgres (a cluster started for
-the run, as the tests do) or --postgres-url (an empty database).
+First, in-process, what each sends to the database per request: statements, commits, rollbacks
+and connection checkouts as SQLAlchemy reports them, and with --postgres what the server
+executed (pg_stat_statements, so BEGIN, COMMIT and ROLLBACK count as the round trips they
+are). Then each server is one uvicorn worker pinned to core 0, wrk pinned to core 1, rounds
+alternating (`bench.run.measure`), or instructions per request under callgrind (`--method
+callgrind`, repeatable on a busy machine). SQLite always; PostgreSQL with --postgres (a
+cluster started for the run, as the tests do) or --postgres-url (an empty database).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.callgrind import instructions_per_request
 from bench.run import BIN, ROOT, SCENARIOS, Target, measure, start
@@ -42,6 +44,8 @@ SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"  # noqa: S105 -
 PASSWORD = "bench-password-1"  # noqa: S105 - bench account
 PORT = 8710
 ENGINE_EVENTS = ("before_cursor_execute", "commit", "rollback", "checkout")
+# PostgreSQL counts what it executes when the cluster loads this (bench --postgres does).
+STATEMENT_STATS = "shared_preload_libraries=pg_stat_statements"
 
 
 def environment(database_url: str, cache_auth: str) -> dict[str, str]:
@@ -95,23 +99,49 @@ async def account(database_url: str) -> tuple[str, str]:
 
 
 async def database_work(
-    app: FastAPI, path: str, headers: dict[str, str], requests: int = 50
+    app: FastAPI, path: str, headers: dict[str, str], server: bool, requests: int = 50
 ) -> dict[str, float]:
-    """Per request, after a warm-up: what the app's engine did, by event."""
+    """Per request, after a warm-up: what the app's engine did, by event; with `server`, what
+    PostgreSQL received, by statement (pg_stat_statements: BEGIN, COMMIT, ROLLBACK included)."""
     seen: Counter[str] = Counter()
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             await _read(client, path, headers)
-            engine = app.state.engine.sync_engine
+            engine = app.state.engine
+            if server:
+                await _server_statements(engine, reset=True)
             listeners = [(name, _counter(seen, name)) for name in ENGINE_EVENTS]
             for name, listener in listeners:
-                event.listen(engine, name, listener)
+                event.listen(engine.sync_engine, name, listener)
             for _ in range(requests):
                 await _read(client, path, headers)
             for name, listener in listeners:
-                event.remove(engine, name, listener)
-    return {name: seen[name] / requests for name in ENGINE_EVENTS}
+                event.remove(engine.sync_engine, name, listener)
+            if server:
+                seen.update(await _server_statements(engine))
+    return {name: count / requests for name, count in seen.items()}
+
+
+async def _server_statements(engine: AsyncEngine, reset: bool = False) -> Counter[str]:
+    """Calls per kind of statement PostgreSQL executed for this database (our own excluded)."""
+    calls: Counter[str] = Counter()
+    # Autocommit: these queries add no BEGIN or COMMIT of their own to the count.
+    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+        if reset:
+            await conn.execute(text("SELECT pg_stat_statements_reset()"))
+        else:
+            rows = await conn.execute(
+                text(
+                    "SELECT query, calls FROM pg_stat_statements WHERE dbid ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND query NOT LIKE '%pg_stat_statements%'"
+                )
+            )
+            for query, count in rows:
+                calls["server " + query.split()[0].upper()] += count
+    return calls
 
 
 async def _read(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> None:
@@ -163,14 +193,14 @@ def run(database_url: str, args: argparse.Namespace) -> None:
     )
     user_id, token = asyncio.run(account(database_url))
     path, headers = f"/api/v1/users/{user_id}", {"Authorization": f"Bearer {token}"}
-    print("database work per request (statements, commits, rollbacks, connection checkouts):")
+    print("database work per request (SQLAlchemy events; PostgreSQL's count where it has one):")
     for name, app, sent in (
         ("reference", reference_app(database_url), {}),
         ("uncached", service_app(environment(database_url, "off")), headers),
         ("cached", service_app(environment(database_url, "on")), headers),
     ):
-        work = asyncio.run(database_work(app, path, sent))
-        print(f"  {name:>9}: " + "  ".join(f"{work[e]:.2f}" for e in ENGINE_EVENTS))
+        work = asyncio.run(database_work(app, path, sent, server=args.server_statements))
+        print(f"  {name:>9}: " + ", ".join(f"{e} {n:.2f}" for e, n in sorted(work.items())))
     servers = targets(database_url, user_id, token)
     if args.method == "callgrind":
         counts = {
@@ -211,6 +241,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--callgrind-seconds", type=int, default=15)
     args = parser.parse_args()
+    args.server_statements = False  # SQLite has no server; a given URL may lack the extension
     with tempfile.TemporaryDirectory() as tmp:
         print("SQLite")
         run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args)
@@ -220,10 +251,11 @@ def main() -> None:
     elif args.postgres:
         from tests.servers import start_postgres  # noqa: PLC0415 - the tests' own cluster setup
 
-        server = start_postgres()
+        server = start_postgres(STATEMENT_STATS)
         try:
             server.psql("CREATE DATABASE bench")
             print("PostgreSQL")
+            args.server_statements = True
             run(server.url("bench"), args)
         finally:
             server.destroy()

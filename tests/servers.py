@@ -78,9 +78,11 @@ class PostgresServer:
             command = ["runuser", "-u", self.as_user, "--", *command]
         subprocess.run(command, check=True, capture_output=True, cwd=self.root)
 
-    def start(self) -> None:
+    def start(self, *settings: str) -> None:
+        """Start the server; `settings` are extra `name=value` server settings."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         options += " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        options += "".join(f" -c {setting}" for setting in settings)
         self._run(
             "pg_ctl",
             "-D",
@@ -176,12 +178,12 @@ def faketime_env(offset: str) -> dict[str, str]:
     return {"LD_PRELOAD": found[0], "FAKETIME": offset}
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(*settings: str) -> PostgresServer:
     bindir = pg_bindir()
     if bindir is None:
         _missing("PostgreSQL (initdb, pg_ctl)", "apt-get install postgresql")
     server = PostgresServer(bindir)  # type: ignore[arg-type]
-    server.start()
+    server.start(*settings)
     return server
 
 
