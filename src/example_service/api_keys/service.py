@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from example_service.api_keys.exceptions import ApiKeyNotFoundError
 from example_service.api_keys.models import ApiKey
 from example_service.api_keys.repository import ApiKeyRepository
-from example_service.auth.cache import IdentityCache
+from example_service.auth.cache import IdentityCache, changed_after_commit
 from example_service.auth.dependencies import hash_api_key
 from example_service.db.base import utcnow
-from example_service.db.session import after_commit
 from example_service.observability.logging import get_logger
 
 KEY_PREFIX = "esk_"
@@ -55,6 +53,6 @@ class ApiKeyService:
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             await self.keys.save()
-            if self.cache is not None:  # after the commit: the key stops working everywhere
-                after_commit(self.session, partial(self.cache.changed, user_id))
+            # After the commit: the key stops working on every process sharing the cache.
+            changed_after_commit(self.cache, self.session, user_id)
         logger.info("api_key.revoked", key_id=str(key_id), user_id=str(user_id))

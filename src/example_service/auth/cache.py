@@ -35,10 +35,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from example_service.cache import Cache, CacheNamespace
+from example_service.db.session import after_commit
 from example_service.observability.logging import get_logger
 from example_service.redis.errors import BackendUnavailable
 from example_service.settings import CacheSettings
@@ -180,6 +183,15 @@ class IdentityCache:
                 user_id=str(user_id),
                 stale_for_at_most_seconds=max(lagging),
             )
+
+
+def changed_after_commit(
+    cache: IdentityCache | None, session: AsyncSession, user_id: uuid.UUID
+) -> None:
+    """Tell the cache that `user_id` changed once `session`'s transaction commits (never before:
+    a failed commit must not leave the cache ahead of the database)."""
+    if cache is not None:
+        after_commit(session, partial(cache.changed, user_id))
 
 
 def build_identity_cache(cache: Cache | None) -> IdentityCache | None:

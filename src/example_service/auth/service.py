@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from example_service.auth.cache import IdentityCache
+from example_service.auth.cache import IdentityCache, changed_after_commit
 from example_service.auth.models import AuthSession
 from example_service.auth.passwords import Passwords
 from example_service.auth.repository import SessionRepository
 from example_service.auth.schemas import TokenPair
 from example_service.auth.tokens import InvalidTokenError, IssuedToken, Tokens
 from example_service.db.base import utcnow
-from example_service.db.session import after_commit, commit
+from example_service.db.session import commit
 from example_service.errors.exceptions import UnauthorizedError
 from example_service.observability.logging import get_logger
 from example_service.users.models import User
@@ -88,7 +87,7 @@ class AuthService:
             # An older token of this session: someone replays it. Revoke the session, and
             # commit now, since the error response below rolls the request's session back.
             await self.sessions.revoke(auth_session, self.clock())
-            self._changed(auth_session.user_id)
+            changed_after_commit(self.cache, self.session, auth_session.user_id)
             await commit(self.session)
             logger.warning(
                 "auth.refresh_reuse",
@@ -109,13 +108,8 @@ class AuthService:
         auth_session = await self.sessions.get(session_id)
         if auth_session is not None:
             await self.sessions.revoke(auth_session, self.clock())
-            self._changed(auth_session.user_id)
+            changed_after_commit(self.cache, self.session, auth_session.user_id)
             logger.info("auth.logout", session_id=str(session_id))
-
-    def _changed(self, user_id: uuid.UUID) -> None:
-        # After the commit: the session's cached principal must go, on every process.
-        if self.cache is not None:
-            after_commit(self.session, partial(self.cache.changed, user_id))
 
     def _pair(self, user: User, session_id: uuid.UUID) -> tuple[TokenPair, IssuedToken]:
         access = self.tokens.issue("access", user.id, user.token_version, session_id)

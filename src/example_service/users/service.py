@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import cached_property, partial
+from functools import cached_property
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from example_service.auth.cache import IdentityCache
+from example_service.auth.cache import IdentityCache, changed_after_commit
 from example_service.auth.dependencies import Principal
 from example_service.auth.passwords import Passwords
 from example_service.auth.roles import Permission, Role
 from example_service.db.pagination import PageParams
-from example_service.db.session import after_commit
 from example_service.observability.logging import get_logger
 from example_service.users.exceptions import (
     AdminFieldsError,
@@ -97,12 +96,6 @@ class UserService:
         if principal.user.id != user_id and not principal.can(Permission.USERS_READ_ANY):
             raise UserNotFoundError().denied_to(principal.user.id)
 
-    def _changed(self, user_id: uuid.UUID) -> None:
-        """The cache forgets the user once the change is committed (never before: a failed
-        commit must not leave the cache ahead of the database)."""
-        if self.cache is not None:
-            after_commit(self.users.session, partial(self.cache.changed, user_id))
-
     async def update(self, principal: Principal, user_id: uuid.UUID, data: UserUpdate) -> User:
         user = await self._visible(principal, user_id)
         fields = data.model_fields_set
@@ -133,7 +126,7 @@ class UserService:
             # Every token issued before carries the old version and is refused from now on.
             user.token_version += 1
         await self.users.save()
-        self._changed(user.id)
+        changed_after_commit(self.cache, self.users.session, user.id)
         logger.info(
             "user.updated",
             user_id=str(user.id),
@@ -148,7 +141,7 @@ class UserService:
         if principal.user.id != user.id and not principal.can(Permission.USERS_WRITE_ANY):
             raise UserNotFoundError().denied_to(principal.user.id)
         await self.users.delete(user)
-        self._changed(user_id)
+        changed_after_commit(self.cache, self.users.session, user_id)
         logger.info("user.deleted", user_id=str(user_id), by=str(principal.user.id))
 
     async def page(self, params: PageParams) -> tuple[list[User], int]:
