@@ -3,7 +3,8 @@
 A request authenticates with `Authorization: Bearer <access token>` or `X-API-Key: <key>`. The
 token is decoded once; who it is comes from the principal cache when it holds a current entry
 (auth/cache.py: no database session is even opened), else from one query, the user with the
-token's session. FastAPI caches the result for the rest of the request.
+token's session, in a read session of its own (db/session.py). FastAPI caches the result for
+the rest of the request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from example_service.auth import repository
 from example_service.auth.cache import IdentityCache
 from example_service.auth.roles import Permission, Role, has_permission
 from example_service.auth.tokens import InvalidTokenError, Tokens
-from example_service.db.session import Db
+from example_service.db.session import read_session, uses_database
 from example_service.errors.exceptions import ForbiddenError, UnauthorizedError
 from example_service.users.schemas import UserRead
 
@@ -44,9 +45,9 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+@uses_database
 async def authenticate(
     request: Request,
-    db: Db,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
@@ -60,7 +61,8 @@ async def authenticate(
             hit = lookup.principal
             if hit is not None and hit.token_version == claims.version:
                 return Principal(hit.user, claims.session_id)
-        found = await repository.user_for_token(db.session, claims.user_id, claims.session_id)
+        async with read_session(state) as session:
+            found = await repository.user_for_token(session, claims.user_id, claims.session_id)
         if found is None:
             raise InvalidTokenError
         user, token_version, session_open = found
@@ -77,7 +79,8 @@ async def authenticate(
             lookup = await cache.api_key(digest)
             if lookup.principal is not None:
                 return Principal(lookup.principal.user, None)
-        found_key = await repository.user_for_key(db.session, digest)
+        async with read_session(state) as session:
+            found_key = await repository.user_for_key(session, digest)
         # The lookup is by an index on the hash; the constant-time comparison guards the
         # final equality all the same.
         if (

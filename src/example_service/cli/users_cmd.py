@@ -26,7 +26,7 @@ async def _in_session(settings: Settings, work: Callable[[UserService], Awaitabl
     engine = create_engine(settings.database)
     try:
         async with create_session_factory(engine)() as session:
-            result = await work(UserService(lambda: session, Passwords(settings.security)))
+            result = await work(UserService(session, Passwords(settings.security)))
             await session.commit()
             return result
     finally:

@@ -1,12 +1,18 @@
-"""One `AsyncSession` per request, opened on first use: committed once as the endpoint returns,
-rolled back on error; for a GET or HEAD, read without a transaction and never committed.
+"""Database sessions: the request's own, and short read sessions beside it.
 
-A request the cache answers never touches the session, so it is never created: no session
-object, no transaction, no commit, no breaker trial (`Db` gives the lazy handle; `DbSession`
-the session itself, for routes that always need it). The session goes through the database's
-breaker (`app.state.db_breaker`, see resilience/): while it is open, opening the session fails
-at once with a 503 instead of waiting for a connect timeout; each request that used the
-database records how it went.
+`DbSession` is the request's session: committed once as the endpoint returns, rolled back on
+error. For a GET or HEAD it reads without a transaction and is never committed (a safe method
+reads only: RFC 9110 section 9.2.1; db/engine.py `create_read_session_factory`), so a read
+costs its query's round trip alone; a session that never queried is not committed either.
+
+`read_session(state)` is a read-only session for one block, closed (its connection back in the
+pool) as soon as the block ends: authentication and the cached reads use it on a cache miss, so
+a request the cache answers declares no session at all (FastAPI's dependency with a teardown is
+the dearest kind: ~30 us a request, measured) and opens none.
+
+Both go through the database's breaker (`app.state.db_breaker`, see resilience/): while it is
+open, opening a session fails at once with a 503 instead of waiting for a connect timeout; each
+session that queried records how it went.
 
 Work that must follow a commit, never precede it (telling the cache a row changed), is
 registered with `after_commit` and runs right after that transaction commits, before the
@@ -17,41 +23,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import SessionTransaction
 
 from example_service.db.errors import counts_against_database
 from example_service.resilience.breaker import CircuitBreaker
 
-# Safe methods read only (RFC 9110 section 9.2.1): their session runs without a transaction
-# (db/engine.py `create_read_session_factory`), so a read costs its query's round trip alone.
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 AfterCommit = Callable[[], Awaitable[None]]
 Pending = tuple[SessionTransaction, list[AfterCommit]]  # a transaction, what waits for it
 _AFTER_COMMIT = "after_commit"
-
-
-class RequestDb:
-    """The request's database handle: `session` opens the session the first time it is read."""
-
-    __slots__ = ("_breaker", "_factory", "opened")
-
-    def __init__(self, factory: async_sessionmaker[AsyncSession], breaker: CircuitBreaker) -> None:
-        self._factory = factory
-        self._breaker = breaker
-        self.opened: AsyncSession | None = None
-
-    @property
-    def session(self) -> AsyncSession:
-        session = self.opened
-        if session is None:
-            self._breaker.check()
-            session = self.opened = self._factory()
-        return session
+F = TypeVar("F", bound=Callable[..., Any])
+_USES_DATABASE = "uses_database"
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
@@ -76,44 +63,56 @@ async def commit(session: AsyncSession) -> None:
             await callback()
 
 
-async def request_db(request: Request) -> AsyncIterator[RequestDb]:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     state = request.app.state
-    read_only = request.scope["method"] in SAFE_METHODS
-    factory = state.read_session_factory if read_only else state.session_factory
-    db = RequestDb(factory, state.db_breaker)
     breaker: CircuitBreaker = state.db_breaker
-    used = False
-    try:
-        yield db
-        session = db.opened
-        if session is not None and session.in_transaction():
-            used = True  # a request that never queried proves nothing
-            if not read_only:  # a read-only session has nothing to commit (db/engine.py)
+    read_only = request.scope["method"] in SAFE_METHODS
+    breaker.check()
+    factory = state.read_session_factory if read_only else state.session_factory
+    async with factory() as session:
+        used = False
+        try:
+            yield session
+            used = session.in_transaction()  # a request that never queried proves nothing
+            if used and not read_only:
                 # Committed before the response is sent (scope="function" below): a failed
                 # commit becomes an error response instead of a success the database never saw.
                 await commit(session)
-    except BaseException as exc:
-        session = db.opened
-        if session is None:
+        except BaseException as exc:
+            _failed(breaker, exc, answered=used or session.in_transaction())
+            await _rollback(session)
             raise
-        if counts_against_database(exc):
-            breaker.record_failure()
-        elif used or session.in_transaction():
-            breaker.record_success()  # the database answered; the error is the request's
-        else:
-            breaker.release()
-        await _rollback(session)
-        with contextlib.suppress(Exception):
-            await session.close()
-        raise
-    session = db.opened
-    if session is None:
-        return
+        _succeeded(breaker, used=used)
+
+
+@contextlib.asynccontextmanager
+async def read_session(state: Any) -> AsyncIterator[AsyncSession]:
+    """A read-only session (app `state`'s factory and breaker) for the block, closed after it."""
+    breaker: CircuitBreaker = state.db_breaker
+    breaker.check()
+    async with state.read_session_factory() as session:
+        try:
+            yield session
+        except BaseException as exc:
+            _failed(breaker, exc, answered=session.in_transaction())
+            raise
+        _succeeded(breaker, used=session.in_transaction())
+
+
+def _failed(breaker: CircuitBreaker, exc: BaseException, *, answered: bool) -> None:
+    if counts_against_database(exc):
+        breaker.record_failure()
+    elif answered:
+        breaker.record_success()  # the database answered; the error is the request's
+    else:
+        breaker.release()
+
+
+def _succeeded(breaker: CircuitBreaker, *, used: bool) -> None:
     if used:
         breaker.record_success()
     else:
         breaker.release()
-    await session.close()
 
 
 async def _rollback(session: AsyncSession) -> None:
@@ -125,16 +124,18 @@ async def _rollback(session: AsyncSession) -> None:
 
 
 # scope="function": the exit code above runs when the endpoint returns, not after the response.
-Db = Annotated[RequestDb, Depends(request_db, scope="function")]
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_session(db: Db) -> AsyncSession:
-    return db.session
-
-
-DbSession = Annotated[AsyncSession, Depends(get_session)]
+def uses_database(dependency: F) -> F:
+    """Mark a dependency that opens a `read_session` (its routes can answer 503)."""
+    setattr(dependency, _USES_DATABASE, True)
+    return dependency
 
 
 def needs_database(dependant: Dependant) -> bool:
     """Whether a route (its `dependant`) may open a session: it can then answer 503."""
-    return any(sub.call is request_db or needs_database(sub) for sub in dependant.dependencies)
+    return any(
+        sub.call is get_session or getattr(sub.call, _USES_DATABASE, False) or needs_database(sub)
+        for sub in dependant.dependencies
+    )

@@ -4,8 +4,7 @@ the cache."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from functools import cached_property
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +14,7 @@ from example_service.auth.dependencies import Principal
 from example_service.auth.passwords import Passwords
 from example_service.auth.roles import Permission, Role
 from example_service.db.pagination import PageParams
+from example_service.db.session import read_session
 from example_service.observability.logging import get_logger
 from example_service.users.exceptions import (
     AdminFieldsError,
@@ -29,21 +29,45 @@ from example_service.users.schemas import UserCreate, UserRead, UserUpdate
 logger = get_logger("example_service.users")
 
 
+def _may_see(principal: Principal, user_id: uuid.UUID) -> None:
+    """404 unless the caller is the user or may read anyone, exactly as if the user did not
+    exist."""
+    if principal.user.id != user_id and not principal.can(Permission.USERS_READ_ANY):
+        raise UserNotFoundError().denied_to(principal.user.id)
+
+
+async def read_public(principal: Principal, user_id: uuid.UUID, state: Any) -> UserRead:
+    """The public record of a user the caller may see, from app `state`'s cache or a read
+    session of its own (db/session.py): a read the cache answers opens no session at all.
+
+    Cached after the check above, so the cache never answers who may see what.
+    """
+    if principal.user.id == user_id:
+        return principal.user  # already known from authentication: no query
+    _may_see(principal, user_id)
+    cache: IdentityCache | None = state.identity_cache
+    if cache is not None:
+        cached = await cache.users.get(str(user_id))
+        if cached is not None:
+            return cached
+    async with read_session(state) as session:
+        user = await UserRepository(session).get(user_id)
+        public = None if user is None else UserRead.model_validate(user)
+    if public is None:
+        raise UserNotFoundError
+    if cache is not None:
+        await cache.users.set(str(user_id), public)
+    return public
+
+
 class UserService:
     def __init__(
-        self,
-        session: Callable[[], AsyncSession],
-        passwords: Passwords,
-        cache: IdentityCache | None = None,
+        self, session: AsyncSession, passwords: Passwords, cache: IdentityCache | None = None
     ) -> None:
-        self._session = session
+        self.session = session
+        self.users = UserRepository(session)
         self.passwords = passwords
         self.cache = cache
-
-    @cached_property
-    def users(self) -> UserRepository:
-        # The session is opened on first use: a read the cache answers opens none.
-        return UserRepository(self._session())
 
     async def register(self, data: UserCreate, role: Role = Role.USER) -> User:
         email = data.email.lower()
@@ -65,36 +89,13 @@ class UserService:
         logger.info("user.registered", user_id=str(user.id), role=user.role)
         return user
 
-    async def read(self, principal: Principal, user_id: uuid.UUID) -> UserRead:
-        """The public record of a user the caller may see; otherwise 404, exactly as if they did
-        not exist. Cached after that check, so the cache never answers who may see what."""
-        if principal.user.id == user_id:
-            return principal.user  # already known from authentication: no query
-        self._may_see(principal, user_id)
-        if self.cache is not None:
-            cached = await self.cache.users.get(str(user_id))
-            if cached is not None:
-                return cached
-        user = await self.users.get(user_id)
-        if user is None:
-            raise UserNotFoundError
-        public = UserRead.model_validate(user)
-        if self.cache is not None:
-            await self.cache.users.set(str(user_id), public)
-        return public
-
     async def _visible(self, principal: Principal, user_id: uuid.UUID) -> User:
         """The row of a user the caller may see, to change it; otherwise 404."""
-        self._may_see(principal, user_id)
+        _may_see(principal, user_id)
         user = await self.users.get(user_id)
         if user is None:
             raise UserNotFoundError
         return user
-
-    @staticmethod
-    def _may_see(principal: Principal, user_id: uuid.UUID) -> None:
-        if principal.user.id != user_id and not principal.can(Permission.USERS_READ_ANY):
-            raise UserNotFoundError().denied_to(principal.user.id)
 
     async def update(self, principal: Principal, user_id: uuid.UUID, data: UserUpdate) -> User:
         user = await self._visible(principal, user_id)
@@ -126,7 +127,7 @@ class UserService:
             # Every token issued before carries the old version and is refused from now on.
             user.token_version += 1
         await self.users.save()
-        changed_after_commit(self.cache, self.users.session, user.id)
+        changed_after_commit(self.cache, self.session, user.id)
         logger.info(
             "user.updated",
             user_id=str(user.id),
@@ -141,7 +142,7 @@ class UserService:
         if principal.user.id != user.id and not principal.can(Permission.USERS_WRITE_ANY):
             raise UserNotFoundError().denied_to(principal.user.id)
         await self.users.delete(user)
-        changed_after_commit(self.cache, self.users.session, user_id)
+        changed_after_commit(self.cache, self.session, user_id)
         logger.info("user.deleted", user_id=str(user_id), by=str(principal.user.id))
 
     async def page(self, params: PageParams) -> tuple[list[User], int]:
