@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from example_service.api_keys import router as api_keys
 from example_service.auth import router as auth
 from example_service.auth.cache import build_identity_cache
+from example_service.auth.openapi import declare_security
 from example_service.auth.passwords import Passwords
 from example_service.auth.tokens import Tokens
 from example_service.cache import build_cache
@@ -349,7 +350,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if isinstance(route, APIRoute) and needs_database(route.dependant):
             # While the database is down (or its breaker open) such a route answers 503.
             route.responses.setdefault(503, problem_responses(503)[503])
-    install_openapi(app, settings.app.error_format)
+    install_openapi(app, settings.app.error_format, declare_security)
     if docs:
         install_docs(app, OPENAPI_URL)
     if settings.rate_limit.enabled:

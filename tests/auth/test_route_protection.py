@@ -53,3 +53,31 @@ def test_the_walk_detects_a_missing_dependency(app: FastAPI) -> None:
 
     route = next(r for r in app.routes if isinstance(r, APIRoute) and r.path == "/api/v1/oops")
     assert not requires_auth(route.dependant)
+
+
+def test_openapi_declares_the_credentials_of_exactly_the_authenticated_operations(
+    app: FastAPI,
+) -> None:
+    schema = app.openapi()
+    assert schema["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An access token from /auth/login.",
+        },
+        "APIKeyHeader": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "An API key.",
+        },
+    }
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        for method in route.methods:
+            operation = schema["paths"][route.path_format][method.lower()]
+            if requires_auth(route.dependant):
+                assert operation["security"] == [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+            else:
+                assert "security" not in operation, (method, route.path_format)

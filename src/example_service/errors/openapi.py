@@ -3,11 +3,13 @@ statuses the edge can answer on any operation declared on every operation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
+from starlette.routing import BaseRoute
 
 from example_service.errors.codes import title_for_status
 from example_service.errors.problem import (
@@ -89,7 +91,13 @@ def _refers_to_fastapi_validation(content: dict[str, Any]) -> bool:
     return _refers_to(content, "HTTPValidationError")
 
 
-def install_openapi(app: FastAPI, error_format: ErrorFormat) -> None:
+Rewrite = Callable[[dict[str, Any], Sequence[BaseRoute]], dict[str, Any]]
+
+
+def install_openapi(app: FastAPI, error_format: ErrorFormat, *rewrites: Rewrite) -> None:
+    """The app's OpenAPI document, built once; `rewrites` (other packages' additions) run on it
+    after the error schemas', with the app's routes."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
@@ -100,7 +108,10 @@ def install_openapi(app: FastAPI, error_format: ErrorFormat) -> None:
                 tags=app.openapi_tags,
                 servers=app.servers,
             )
-            app.openapi_schema = rewrite_error_schemas(schema, error_format)
+            schema = rewrite_error_schemas(schema, error_format)
+            for rewrite in rewrites:
+                schema = rewrite(schema, app.routes)
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
