@@ -22,7 +22,7 @@ from example_service.cache.strategies.behind import MemoryQueue, WriteBehind, Wr
 from example_service.cache.strategies.behind_redis import RedisStreamQueue
 from example_service.redis.client import RedisLayer, create_redis
 from example_service.settings import RedisSettings
-from tests.servers import PROJECT_PREFIXES, RedisServer, free_port
+from tests.servers import PROJECT_PREFIXES, RedisServer, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -150,18 +150,9 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert self.process.poll() is None, (
-                self.process.stderr.read() if self.process.stderr else ""
-            )
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        assert wait_until_healthy(self.process, self.base), (
+            self.process.stderr.read() if self.process.stderr else b""
+        )
 
     @property
     def base(self) -> str:
