@@ -9,6 +9,8 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from example_service.cache.redis import RedisBackend
+from example_service.cache.twolevel import CHANNEL, TwoLevelBackend
 from example_service.redis.client import RedisLayer, create_redis
 from example_service.resilience.breaker import CircuitBreaker
 from example_service.settings import RedisSettings
@@ -28,6 +30,24 @@ async def layer_for(
         yield layer
     finally:
         await layer.aclose()
+
+
+@asynccontextmanager
+async def two_level(
+    layer: RedisLayer, prefix: str, near_ttl: float = 30.0, start: bool = True
+) -> AsyncIterator[TwoLevelBackend]:
+    """A started two-level backend. The near TTL is long by default, so that a test sees
+    invalidations, not expiry, empty the near cache."""
+    backend = TwoLevelBackend(
+        RedisBackend(layer, prefix), channel=prefix + CHANNEL, near_ttl=near_ttl
+    )
+    try:
+        if start:
+            await backend.start()
+            assert backend.subscriber.subscribed
+        yield backend
+    finally:
+        await backend.aclose()
 
 
 async def eventually(condition: Callable[[], bool], within: float = 2.0) -> float:
