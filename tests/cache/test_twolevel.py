@@ -75,6 +75,17 @@ async def test_a_read_racing_an_invalidation_keeps_nothing_near(pair: Pair) -> N
     assert b.near.get_now(p + "k") == b"old"  # a read with no invalidation in flight is kept
 
 
+async def test_a_read_racing_its_own_processs_write_keeps_nothing_near(pair: Pair) -> None:
+    a, _, p = pair
+    await a.set(p + "k", b"old", ttl=60)
+    write = asyncio.ensure_future(a.set(p + "k", b"new", ttl=60))
+    read = asyncio.ensure_future(a.get(p + "k"))  # starts after the write evicted, before it ran
+    assert await read == b"old"  # in the same round trip, ahead of the write
+    await write
+    assert a.near.get_now(p + "k") is None  # the write evicted again once done
+    assert await a.get(p + "k") == b"new"
+
+
 async def test_the_near_cache_keeps_no_entry_past_its_redis_ttl(pair: Pair) -> None:
     a, b, p = pair
     await a.set(p + "k", b"1", ttl=0.05)
