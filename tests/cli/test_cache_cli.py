@@ -60,6 +60,7 @@ async def test_stats_and_clear_work_on_the_real_keys(
         assert stats.exit_code == 0, stats.output
         figures = orjson.loads(stats.stdout)
         assert figures["backend"] == "two-level" and figures["keys"] == 4
+        assert "near_entries" not in figures  # the command's own near cache is no one's
         cleared = await asyncio.to_thread(cache_cli, "clear", "--prefix", "users.")
         assert cleared.stdout == f"deleted 3 keys under '{prefix}users.'\n"
         assert await layer.client.exists(prefix + "users.0", prefix + "items.1") == 1
