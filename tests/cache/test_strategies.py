@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
 import pytest
 from fastapi import FastAPI
@@ -11,13 +12,17 @@ from pydantic import BaseModel
 
 from example_service.app import create_app
 from example_service.cache import Cache
+from example_service.cache.base import CacheBackend
 from example_service.cache.memory import MemoryBackend
 from example_service.cache.metrics import CacheMetrics
+from example_service.cache.redis import RedisBackend
 from example_service.cache.strategies import CacheAside, RefreshAhead, Stamped, WriteThrough, cached
 from example_service.settings import CacheSettings
+from tests.cache.backends import layer_for, two_level, unique_prefix
 from tests.conftest import SettingsFactory
 from tests.ratelimit.conftest import FakeClock
 from tests.ratelimit.helpers import client_for, running
+from tests.servers import RedisServer
 
 
 class Item(BaseModel):
@@ -25,11 +30,23 @@ class Item(BaseModel):
     name: str
 
 
-@pytest.fixture
-async def cache() -> AsyncIterator[Cache]:
-    backend = MemoryBackend()
-    yield Cache(backend, CacheSettings(), CacheMetrics())
-    await backend.aclose()
+@pytest.fixture(params=["memory", "redis", "two-level"])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
+    """Every strategy on every backend (Redis ones on the session's real server)."""
+    prefix = unique_prefix()
+    settings = CacheSettings(prefix=prefix)
+    if request.param == "memory":
+        yield Cache(MemoryBackend(), settings, CacheMetrics())
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    async with AsyncExitStack() as stack:
+        layer = await stack.enter_async_context(layer_for(server.url))
+        backend: CacheBackend = (
+            RedisBackend(layer, prefix)
+            if request.param == "redis"
+            else await stack.enter_async_context(two_level(layer, prefix))
+        )
+        yield Cache(backend, settings, CacheMetrics())
 
 
 class Source:
