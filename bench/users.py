@@ -1,11 +1,13 @@
 """The authenticated read, cached and uncached, against a bare FastAPI database read.
 
-    python -m bench.users [--postgres | --postgres-url URL] [--method wrk|callgrind]
+    python -m bench.users [--postgres | --postgres-url URL] [--redis] [--method wrk|callgrind]
 
 `GET /api/v1/users/{id}` as its owner, with the same bearer token on every request, served by
 
 - cached: the full default stack, principals cached in-process (CACHE_AUTH=on, one worker);
 - uncached: the same with CACHE_AUTH=off: the principal is read from the database each time;
+- redis (with --redis): the default stack with REDIS_URL, so the two-level cache, principals
+  read from Redis (a redis-server started for the run);
 - reference: bench/db_app.py, bare FastAPI reading the row by primary key (no auth, no log).
 
 First, in-process, what each sends to the database per request: statements, commits, rollbacks
@@ -38,7 +40,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.callgrind import instructions_per_request
-from bench.run import BIN, ROOT, SCENARIOS, Target, measure, start
+from bench.run import BIN, ROOT, SCENARIOS, Target, measure, start, start_redis
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789"  # noqa: S105 - bench key
 PASSWORD = "bench-password-1"  # noqa: S105 - bench account
@@ -49,14 +51,17 @@ STATEMENT_STATS = "shared_preload_libraries=pg_stat_statements"
 
 
 def environment(database_url: str, cache_auth: str) -> dict[str, str]:
+    """The service's variables; `cache_auth` "redis" means the default (auto) with Redis."""
+    redis = SCENARIOS["redis"] if cache_auth == "redis" else {}
     return {
+        **redis,
         **SCENARIOS["default"],  # limits high enough that the rate limiter never refuses
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
         "SECURITY_JWT_SECRET": SECRET,
         "SECURITY_PASSWORD_HASH_MEMORY_KIB": "1024",
         "SECURITY_PASSWORD_HASH_TIME_COST": "1",
-        "CACHE_AUTH": cache_auth,
+        "CACHE_AUTH": "auto" if cache_auth == "redis" else cache_auth,
         # SQLAlchemy's default, as the reference has it: under callgrind (~50x slower) a request
         # can queue for a pooled connection past the service's 5 s and get a 503.
         "DATABASE_POOL_TIMEOUT_SECONDS": "30",
@@ -160,7 +165,7 @@ def _counter(seen: Counter[str], name: str) -> Any:
     return count
 
 
-def targets(database_url: str, user_id: str, token: str) -> list[Target]:
+def targets(database_url: str, user_id: str, token: str, variants: list[str]) -> list[Target]:
     path = f"/api/v1/users/{user_id}"
     auth = [f"Authorization: Bearer {token}"]
     # No access log: the strict reference, as bench.run's `bare`.
@@ -181,9 +186,15 @@ def targets(database_url: str, user_id: str, token: str) -> list[Target]:
             env=environment(database_url, cache_auth),
             headers=auth,
         )
-        for name, port, cache_auth in (("uncached", 8701, "off"), ("cached", 8702, "on"))
+        for port, (name, cache_auth) in enumerate(variants_of(variants), start=8701)
     ]
     return [reference, *served]
+
+
+def variants_of(names: list[str]) -> list[tuple[str, str]]:
+    """(name, CACHE_AUTH) of the service's variants."""
+    cache_auth = {"uncached": "off", "cached": "on", "redis": "redis"}
+    return [(name, cache_auth[name]) for name in names]
 
 
 def run(database_url: str, args: argparse.Namespace) -> None:
@@ -197,14 +208,13 @@ def run(database_url: str, args: argparse.Namespace) -> None:
     user_id, token = asyncio.run(account(database_url))
     path, headers = f"/api/v1/users/{user_id}", {"Authorization": f"Bearer {token}"}
     print("database work per request (SQLAlchemy events; PostgreSQL's count where it has one):")
-    for name, app, sent in (
-        ("reference", reference_app(database_url), {}),
-        ("uncached", service_app(environment(database_url, "off")), headers),
-        ("cached", service_app(environment(database_url, "on")), headers),
-    ):
+    apps = [("reference", reference_app(database_url), {})]
+    for name, cache_auth in variants_of(args.variants):
+        apps.append((name, service_app(environment(database_url, cache_auth)), headers))
+    for name, app, sent in apps:
         work = asyncio.run(database_work(app, path, sent, server=args.server_statements))
         print(f"  {name:>9}: " + ", ".join(f"{e} {n:.2f}" for e, n in sorted(work.items())))
-    servers = targets(database_url, user_id, token)
+    servers = targets(database_url, user_id, token, args.variants)
     if args.method == "callgrind":
         counts = {
             t.name: instructions_per_request(
@@ -214,7 +224,8 @@ def run(database_url: str, args: argparse.Namespace) -> None:
         }
         for name, count in counts.items():
             print(f"  {name:>9}: {count:10.0f} instructions/request")
-        print(f"cached / uncached (instructions): {counts['uncached'] / counts['cached']:.2f}x")
+        for name in args.variants[1:]:
+            print(f"{name} / uncached (instructions): {counts['uncached'] / counts[name]:.2f}x")
         print(
             f"uncached / reference (instructions): {counts['reference'] / counts['uncached']:.3f}"
         )
@@ -224,10 +235,11 @@ def run(database_url: str, args: argparse.Namespace) -> None:
     cpu = {name: statistics.median(r.cpu_us for r in rows) for name, rows in results.items()}
     for name, value in rps.items():
         print(f"  {name:>9}: median {value:8.0f} req/s  cpu {cpu[name]:6.1f} us/request")
-    print(
-        f"cached / uncached: req/s {rps['cached'] / rps['uncached']:.2f}x,"
-        f" by CPU per request {cpu['uncached'] / cpu['cached']:.2f}x"
-    )
+    for name in args.variants[1:]:
+        print(
+            f"{name} / uncached: req/s {rps[name] / rps['uncached']:.2f}x,"
+            f" by CPU per request {cpu['uncached'] / cpu[name]:.2f}x"
+        )
     print(
         f"uncached / reference: req/s {rps['uncached'] / rps['reference']:.3f},"
         f" by CPU per request {cpu['reference'] / cpu['uncached']:.3f}"
@@ -238,6 +250,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="also on a cluster started here")
     parser.add_argument("--postgres-url", help="also on this (empty) database")
+    parser.add_argument("--redis", action="store_true", help="also cached on Redis (two-level)")
     parser.add_argument("--method", choices=["wrk", "callgrind"], default="wrk")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
@@ -245,6 +258,17 @@ def main() -> None:
     parser.add_argument("--callgrind-seconds", type=int, default=15)
     args = parser.parse_args()
     args.server_statements = False  # SQLite has no server; a given URL may lack the extension
+    args.variants = ["uncached", "cached", *(["redis"] if args.redis else [])]
+    redis = start_redis() if args.redis else None
+    try:
+        databases(args)
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait()
+
+
+def databases(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print("SQLite")
         run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", args)

@@ -3,6 +3,7 @@ it, and a small client that registers and logs in users."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from example_service.db.migrate import alembic_config, upgrade
 from example_service.settings import (
     CacheSettings,
     DatabaseSettings,
+    RateLimitSettings,
     RedisSettings,
     SecuritySettings,
     Settings,
@@ -157,9 +159,9 @@ async def api(identity_app: FastAPI) -> AsyncIterator[Api]:
             yield Api(c, identity_app, manager.app)
 
 
-# The cache behind the identity caches (auth/cache.py). "memory" runs here; the shared kinds
-# need the Redis cache backend and skip, saying so, where the app built another one.
-CACHE_KINDS = ["memory", "redis"]
+# The caches behind the identity caches (auth/cache.py): in-process, Redis, and Redis behind a
+# near cache.
+CACHE_KINDS = ["memory", "redis", "two-level"]
 
 
 @pytest.fixture(params=CACHE_KINDS)
@@ -170,28 +172,28 @@ def cache_kind(request: pytest.FixtureRequest) -> str:
 def cache_sections(kind: str, request: pytest.FixtureRequest) -> dict[str, Any]:
     """Settings sections for a cache of `kind`, principals cached on it.
 
-    memory: in-process (CACHE_AUTH=on, one process); redis: a real server, CACHE_AUTH=auto;
-    redis-down: a Redis URL nobody listens on (every cache operation fails); off:
-    CACHE_ENABLED=false.
+    memory: in-process (CACHE_AUTH=on, one process); redis and two-level: a real server,
+    CACHE_AUTH=auto; redis-down: a Redis URL nobody listens on (every cache operation fails);
+    off: CACHE_ENABLED=false.
     """
     if kind == "memory":
         return {"cache": CacheSettings(auth="on")}
     if kind == "off":
         return {"cache": CacheSettings(enabled=False)}
-    if kind == "redis":
+    if kind in ("redis", "two-level"):
         url = request.getfixturevalue("redis_server").url
     else:
         from tests.servers import free_port  # noqa: PLC0415
 
         url = f"redis://127.0.0.1:{free_port()}/0"
-    return {"cache": CacheSettings(backend="redis"), "redis": RedisSettings(url=url)}
-
-
-def require_backend(app: FastAPI, kind: str) -> None:
-    """Skip when the app could not build the backend `kind` asks for (not on this branch)."""
-    wanted = {"redis": "redis", "redis-down": "redis"}.get(kind)
-    if wanted is not None and app.state.cache.backend.kind != wanted:
-        pytest.skip(f"no {wanted} cache backend in this build: the {kind} case waits for it")
+    # Tests share the server: keys of their own, for the cache and the rate limits alike.
+    prefix = f"t{uuid.uuid4().hex[:12]}:"
+    backend = "two-level" if kind == "two-level" else "redis"
+    return {
+        "cache": CacheSettings(backend=backend, prefix=prefix),
+        "rate_limit": RateLimitSettings(prefix=prefix + "rl:"),
+        "redis": RedisSettings(url=url),
+    }
 
 
 @pytest.fixture
@@ -209,7 +211,6 @@ async def cached_api(
     )
     app = create_app(settings)
     async with LifespanManager(app) as manager:
-        require_backend(app, cache_kind)
         transport = httpx.ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield Api(c, app, manager.app)

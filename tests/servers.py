@@ -270,6 +270,18 @@ class ServedProcess:
         self.base = f"http://127.0.0.1:{port}"
 
 
+def wait_until_healthy(process: subprocess.Popen[bytes], base: str, timeout: float = 30.0) -> bool:
+    """Whether the server at `base` answered /health before `timeout` (False: it exited or
+    never answered)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return True
+        time.sleep(0.1)
+    return False
+
+
 @contextlib.contextmanager
 def serve_process(
     cwd: Path, env: dict[str, str], args: Sequence[str] = (), timeout: float = 30.0
@@ -290,17 +302,11 @@ def serve_process(
     )
     served = ServedProcess(process, port)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(served.base + "/health", timeout=1).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                _, err = process.communicate(timeout=5)
-                raise RuntimeError(f"server did not start: {err.decode(errors='replace')}")
-            time.sleep(0.1)
+        if not wait_until_healthy(process, served.base, timeout):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            _, err = process.communicate(timeout=5)
+            raise RuntimeError(f"server did not start: {err.decode(errors='replace')}")
         yield served
     finally:
         if process.poll() is None:

@@ -9,6 +9,8 @@ from asgi_lifespan import LifespanManager
 from example_service.app import create_app
 from example_service.settings import (
     AppSettings,
+    CacheSettings,
+    RedisSettings,
     SecuritySettings,
     Settings,
     SettingsError,
@@ -87,6 +89,15 @@ def test_safe_production_starts_without_docs() -> None:
 
 def test_non_production_tolerates_defaults() -> None:
     Settings(app=AppSettings(environment="local", debug=True)).check()
+
+
+@pytest.mark.parametrize("backend", ["redis", "two-level"])
+def test_a_redis_cache_needs_redis_url(backend: str) -> None:
+    cache = CacheSettings(backend=backend)
+    with pytest.raises(SettingsError, match=f"CACHE_BACKEND={backend} needs REDIS_URL"):
+        Settings(cache=cache).check()
+    Settings(cache=cache, redis=RedisSettings(url="redis://cache:6379/0")).check()
+    Settings(cache=CacheSettings(backend=backend, enabled=False)).check()
 
 
 def test_public_dump_masks_secrets() -> None:

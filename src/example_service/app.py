@@ -150,6 +150,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             app.state.cache = build_cache(settings.cache, app.state.redis, app.state.cache_metrics)
             if app.state.cache is not None:
                 stack.push_async_callback(app.state.cache.backend.aclose)
+                await app.state.cache.start()
             app.state.identity_cache = build_identity_cache(app.state.cache)
             if settings.outbound.services:  # else neither outbound/ nor httpx is imported
                 from example_service.outbound import start_outbound  # noqa: PLC0415
@@ -182,6 +183,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
 
 async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
     """One Redis client per process when REDIS_URL is set; Redis-backed features switch to it."""
+    app.state.redis = None
+    if settings.redis.url is None:  # redis (the library) is then never imported
+        return
     from example_service.redis.client import create_redis  # noqa: PLC0415 - only with REDIS_URL
 
     breaker = app.state.breakers.get("redis")

@@ -3,6 +3,7 @@ from the database, one query per authentication."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -14,7 +15,7 @@ from example_service.app import create_app
 from example_service.auth.cache import principals_enabled
 from example_service.cli import build_cli
 from example_service.settings import CacheSettings, DatabaseSettings, Settings
-from tests.identity import Api, cache_sections, require_backend, security_settings
+from tests.identity import Api, cache_sections, security_settings
 
 
 def me(account_id: str) -> str:
@@ -73,7 +74,7 @@ def test_serve_refuses_in_process_principals_with_several_workers(
     assert "CACHE_AUTH=on" in result.stderr
 
 
-@pytest.mark.parametrize("cache_kind", ["redis"])
+@pytest.mark.parametrize("cache_kind", ["redis", "two-level"])
 async def test_a_revocation_reaches_another_instance_at_once(
     make_settings: Callable[..., Settings],
     migrated_url: str,
@@ -88,7 +89,6 @@ async def test_a_revocation_reaches_another_instance_at_once(
     )
     first, second = create_app(settings), create_app(settings)
     async with LifespanManager(first) as one, LifespanManager(second) as two:
-        require_backend(first, cache_kind)
         clients = [
             httpx.AsyncClient(transport=httpx.ASGITransport(app=m.app), base_url="http://t")
             for m in (one, two)
@@ -100,3 +100,40 @@ async def test_a_revocation_reaches_another_instance_at_once(
                 assert (await b.get(me(alice.id), headers=alice.auth)).status_code == 200
             assert (await a.post("/api/v1/auth/logout", headers=alice.auth)).status_code == 204
             assert (await b.get(me(alice.id), headers=alice.auth)).status_code == 401
+
+
+@pytest.mark.parametrize("cache_kind", ["redis", "two-level"])
+async def test_a_change_to_a_cached_record_reaches_another_instance(
+    make_settings: Callable[..., Settings],
+    migrated_url: str,
+    cache_kind: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """An administrator's cached read on one instance follows a PATCH made through the other:
+    at once on Redis, once the invalidation message arrives on two levels (near cache)."""
+    settings = make_settings(
+        database=DatabaseSettings(url=migrated_url),
+        security=security_settings(),
+        **cache_sections(cache_kind, request),
+    )
+    first, second = create_app(settings), create_app(settings)
+    async with LifespanManager(first) as one, LifespanManager(second) as two:
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=m.app), base_url="http://t")
+            for m in (one, two)
+        ]
+        async with clients[0] as a, clients[1] as b:
+            api = Api(a, first, one.app)
+            admin = await api.account("root@example.com", admin=True)
+            alice = await api.account("alice@example.com")
+            for _ in range(2):  # the second read is the cache's (near, on two levels)
+                read = await b.get(me(alice.id), headers=admin.auth)
+                assert read.json()["full_name"] != "Alice A."
+            renamed = await a.patch(
+                me(alice.id), headers=alice.auth, json={"full_name": "Alice A."}
+            )
+            assert renamed.status_code == 200
+            deadline = asyncio.get_running_loop().time() + 2.0
+            while (await b.get(me(alice.id), headers=admin.auth)).json()["full_name"] != "Alice A.":
+                assert asyncio.get_running_loop().time() < deadline, "the change never arrived"
+                await asyncio.sleep(0.01)

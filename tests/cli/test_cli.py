@@ -78,7 +78,9 @@ def test_config_show_prints_notices_apart(monkeypatch: pytest.MonkeyPatch) -> No
     assert result.stderr == "notice: APP_LOG_FORMAT is read as LOG_FORMAT; rename it\n"
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["config", "show"], ["db", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["config", "show"], ["db", "--help"], ["cache", "--help"]]
+)
 def test_light_commands_import_no_framework(argv: list[str]) -> None:
     # The CLI starts in well under a second: the web framework, the ORM, the server and the
     # logging stack load only for the commands that use them.

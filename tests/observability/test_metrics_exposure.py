@@ -105,3 +105,22 @@ async def test_breaker_states_are_scraped(make_settings: SettingsFactory) -> Non
             for _ in range(breaker.failure_threshold):
                 breaker.record_failure()
             assert 'circuit_breaker_state{breaker="db"} 2.0' in (await client.get("/metrics")).text
+
+
+async def test_cache_counters_are_scraped(make_settings: SettingsFactory) -> None:
+    from pydantic import BaseModel  # noqa: PLC0415
+
+    class Thing(BaseModel):
+        id: int
+
+    app = create_app(make_settings(telemetry=TelemetrySettings(mode="prometheus")))
+    async with LifespanManager(app):
+        things = app.state.cache.namespace("things", Thing)
+        await things.get("1")
+        await things.set("1", Thing(id=1))
+        await things.get("1")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            text = (await client.get("/metrics")).text
+    assert 'cache_hits_total{cache="things"} 1.0' in text
+    assert 'cache_misses_total{cache="things"} 1.0' in text

@@ -15,10 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import orjson
 
-from tests.servers import PROJECT_PREFIXES, free_port
+from tests.servers import PROJECT_PREFIXES, free_port, wait_until_healthy
 
 WATCH = 4.0  # seconds after the first answer in which no worker may be replaced
 
@@ -54,16 +53,8 @@ def test_two_workers_start_from_a_cold_bytecode_cache(tmp_path: Path) -> None:
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+            started = wait_until_healthy(process, f"http://127.0.0.1:{port}", timeout=60)
+            assert started, log_path.read_text()
             time.sleep(WATCH)
             assert process.poll() is None, log_path.read_text()
         finally:

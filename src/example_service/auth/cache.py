@@ -83,7 +83,9 @@ def principals_enabled(settings: CacheSettings, backend_kind: str) -> bool:
 class IdentityCache:
     def __init__(self, cache: Cache, *, principals: bool) -> None:
         settings = cache.settings
-        self.backend = cache.backend
+        # Principals and generations skip a two-level backend's near cache: a revocation must
+        # be seen by the next request on every instance, not once pub/sub has delivered it.
+        self.backend = cache.shared
         self.metrics = cache.metrics
         self.users: CacheNamespace[UserRead] = cache.namespace(
             "users", UserRead, ttl=min(settings.default_ttl_seconds, USERS_MAX_TTL)
@@ -91,7 +93,7 @@ class IdentityCache:
         self.principals: CacheNamespace[CachedPrincipal] | None = None
         if principals:
             self.principals = cache.namespace(
-                "principals", CachedPrincipal, ttl=settings.auth_ttl_seconds
+                "principals", CachedPrincipal, ttl=settings.auth_ttl_seconds, near=False
             )
         # Outside the schema-versioned prefix: during a rolling deploy, a change made through
         # a new instance must reach the entries of an old one.

@@ -11,6 +11,7 @@ from example_service.cache.base import CacheBackend
 from example_service.cache.memory import MemoryBackend
 from example_service.cache.metrics import CacheMetrics
 from example_service.cache.namespace import CacheNamespace
+from example_service.settings import SettingsError
 
 if TYPE_CHECKING:
     from example_service.redis.client import RedisLayer
@@ -25,22 +26,32 @@ class Cache:
     """What the app holds on `app.state.cache`: the backend and its namespaces."""
 
     def __init__(
-        self, backend: CacheBackend, settings: CacheSettings, metrics: CacheMetrics
+        self,
+        backend: CacheBackend,
+        settings: CacheSettings,
+        metrics: CacheMetrics,
+        shared: CacheBackend | None = None,
     ) -> None:
         self.backend = backend
+        # What every process reads alike, with no near copy in front: Redis itself under a
+        # two-level backend. For data whose change must be seen at once everywhere.
+        self.shared = backend if shared is None else shared
         self.settings = settings
         self.metrics = metrics
         self._namespaces: dict[str, CacheNamespace[Any]] = {}
 
-    def namespace(self, name: str, model: type[M], ttl: float | None = None) -> CacheNamespace[M]:
-        """The namespace `name` for values of `model` (one per name and model)."""
+    def namespace(
+        self, name: str, model: type[M], ttl: float | None = None, *, near: bool = True
+    ) -> CacheNamespace[M]:
+        """The namespace `name` for values of `model` (one per name and model); `near=False`
+        keeps its entries out of a two-level backend's near cache (`shared`)."""
         found = self._namespaces.get(name)
         if found is not None:
             if found.model is not model:
                 raise ValueError(f"cache namespace {name!r} holds {found.model.__name__}")
             return found
         created: CacheNamespace[M] = CacheNamespace(
-            self.backend,
+            self.backend if near else self.shared,
             prefix=self.settings.prefix,
             name=name,
             model=model,
@@ -50,12 +61,49 @@ class Cache:
         self._namespaces[name] = created
         return created
 
+    async def start(self) -> None:
+        """Start what the backend runs beside the requests (two-level: its subscriber)."""
+        start = getattr(self.backend, "start", None)  # not part of the backend Protocol
+        if start is not None:
+            await start()
+
+
+def backend_kind(settings: CacheSettings, redis_configured: bool) -> str:
+    """CACHE_BACKEND with `auto` resolved: two-level with Redis, memory without."""
+    if settings.backend == "auto":
+        return "two-level" if redis_configured else "memory"
+    return settings.backend
+
 
 def build_cache(
     settings: CacheSettings, redis: RedisLayer | None, metrics: CacheMetrics | None = None
 ) -> Cache | None:
-    """The process's cache from CACHE_*; None when CACHE_ENABLED is false."""
+    """The process's cache from CACHE_*; None when CACHE_ENABLED is false.
+
+    The Redis-backed ones are imported only when chosen: without REDIS_URL the process never
+    loads redis. The two-level backend's subscriber starts with `Cache.start`.
+    """
     if not settings.enabled:
         return None
-    backend: CacheBackend = MemoryBackend(settings.max_entries, settings.max_bytes)
-    return Cache(backend, settings, metrics or CacheMetrics())
+    kind = backend_kind(settings, redis is not None)
+    backend: CacheBackend
+    shared: CacheBackend | None = None
+    if kind == "memory":
+        backend = MemoryBackend(settings.max_entries, settings.max_bytes)
+    elif redis is None:
+        raise SettingsError(f"CACHE_BACKEND={kind} needs REDIS_URL")
+    else:
+        from example_service.cache.redis import RedisBackend  # noqa: PLC0415 - with Redis only
+
+        backend = shared = RedisBackend(redis, settings.prefix)
+        if kind == "two-level":
+            from example_service.cache.twolevel import CHANNEL, TwoLevelBackend  # noqa: PLC0415
+
+            backend = TwoLevelBackend(
+                backend,
+                channel=settings.prefix + CHANNEL,
+                near_ttl=settings.near_ttl_seconds,
+                max_entries=settings.max_entries,
+                max_bytes=settings.max_bytes,
+            )
+    return Cache(backend, settings, metrics or CacheMetrics(), shared)

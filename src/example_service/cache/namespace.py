@@ -81,7 +81,8 @@ class CacheNamespace(Generic[M]):
 
     async def set(
         self, key: str, value: M, ttl: float | None = None, tags: Sequence[str] = ()
-    ) -> None:
+    ) -> bool:
+        """Store `value`; False when the backend could not take it (it may hold an older one)."""
         try:
             await self.backend.set(
                 self.prefix + key,
@@ -91,8 +92,9 @@ class CacheNamespace(Generic[M]):
             )
         except BackendUnavailable as exc:
             self.failed("set", exc)
-        else:
-            self.answered()
+            return False
+        self.answered()
+        return True
 
     async def delete(self, *keys: str) -> bool:
         """Forget `keys`; False when the backend could not be told (the entries then end with

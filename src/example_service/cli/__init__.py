@@ -1,10 +1,11 @@
-"""The `example-service` command line: serve, config, health, db (and more groups as they land)."""
+"""The `example-service` command line: serve, config, health, db, users, cache (and more groups
+as they land)."""
 
 from __future__ import annotations
 
 import typer
 
-from example_service.cli import config_cmd, db_cmd, health_cmd, serve_cmd, users_cmd
+from example_service.cli import cache_cmd, config_cmd, db_cmd, health_cmd, serve_cmd, users_cmd
 
 
 def build_cli() -> typer.Typer:
@@ -19,6 +20,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(config_cmd.build(), name="config")
     cli.add_typer(db_cmd.build(), name="db")
     cli.add_typer(users_cmd.build(), name="users")
+    cli.add_typer(cache_cmd.build(), name="cache")
     return cli
 
 

@@ -36,6 +36,7 @@ class RedisLayer:
     ) -> None:
         self.client = client
         self.breaker = breaker or CircuitBreaker("redis", 3, 5.0)
+        self.timeout = timeout  # a command's deadline (REDIS_TIMEOUT_SECONDS)
         self.pipeline = AutoPipeline(client, timeout, breaker=self.breaker)
 
     def _admit(self) -> None:

@@ -138,7 +138,14 @@ class Settings(BaseModel):
         return problems
 
     def check(self) -> None:
-        """Raise `SettingsError` when the settings are unsafe for their environment."""
+        """Raise `SettingsError` when the settings are unsafe for their environment, or name a
+        backend that cannot be built."""
+        cache = self.cache
+        if cache.enabled and cache.backend in ("redis", "two-level") and self.redis.url is None:
+            raise SettingsError(
+                f"CACHE_BACKEND={cache.backend} needs REDIS_URL: set it, or use "
+                "CACHE_BACKEND=auto or memory"
+            )
         if self.app.is_production:
             problems = self.unsafe_for_production()
             if problems:

@@ -93,8 +93,13 @@ class CacheSettings(_Section):
     # Time to live of an entry whose namespace names none.
     default_ttl_seconds: int = Field(default=300, ge=1)
     prefix: str = "cache:"
-    # auto: Redis (with an in-process near cache) when REDIS_URL is set, else in-process.
+    # auto: two-level (Redis with an in-process near cache) when REDIS_URL is set, else memory.
+    # redis and two-level need REDIS_URL (Settings.check refuses them without it).
     backend: Literal["auto", "memory", "redis", "two-level"] = "auto"
+    # Two-level: an entry stays in a process's near cache at most this long. Invalidations
+    # reach every process through Redis pub/sub, which is at-most-once: this is how long a
+    # lost one can leave a process serving a stale entry.
+    near_ttl_seconds: float = Field(default=5.0, gt=0)
     # The in-process cache (and the near cache of two-level): at most this many entries and
     # bytes, least recently used out first.
     max_entries: int = Field(default=10_000, ge=1)
