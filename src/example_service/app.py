@@ -52,6 +52,7 @@ from example_service.ratelimit.limiter import RateLimiter
 from example_service.ratelimit.middleware import RateLimitMiddleware
 from example_service.resilience.registry import Breakers
 from example_service.routing import include_flat
+from example_service.security import install_edge_protection, start_edge_protection
 from example_service.settings import Settings
 from example_service.state import AppState
 from example_service.users import router as users
@@ -156,6 +157,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
                 from example_service.outbound import start_outbound  # noqa: PLC0415
 
                 start_outbound(app, settings, stack)
+            await start_edge_protection(app, settings, stack)
             if isinstance(telemetry, PrometheusTelemetry):
                 from example_service.observability import metrics  # noqa: PLC0415
 
@@ -248,11 +250,14 @@ CORS_EXPOSED_HEADERS = [
 ]
 
 
-def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRenderer) -> None:
+def _install_protection(
+    app: FastAPI, settings: Settings, renderer: ProblemRenderer, registry: Any | None
+) -> None:
     """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
 
-    Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> input guard
-    -> rate limit -> routing. The proxy layer must stay outside the rate limiter, which keys on
+    Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> abuse
+    (bans, deny list) -> geo blocking -> input guard -> rate limit -> routing. The proxy layer
+    must stay outside the rate limiter and the edge protection, which key on
     `scope["client"]`: add the limiter with `app.add_middleware` before this function runs (it
     then sits inside every layer here), never after it. Layers whose settings are at their
     defaults (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
@@ -263,6 +268,7 @@ def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRende
         renderer=renderer,
         body_timeout=settings.server.body_timeout_seconds,
     )
+    install_edge_protection(app, settings, renderer, registry)
     origins = settings.app.cors_allow_origins
     if origins:
         app.add_middleware(
@@ -365,7 +371,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             api_prefix=settings.app.api_prefix,
             renderer=renderer,
         )
-    _install_protection(app, settings, renderer)
+    _install_protection(app, settings, renderer, _registry(telemetry))
 
     access_log: AccessLog | None = None
     if settings.log.access_log and settings.log.level in ("DEBUG", "INFO"):

@@ -146,6 +146,9 @@ class Settings(BaseModel):
                 f"CACHE_BACKEND={cache.backend} needs REDIS_URL: set it, or use "
                 "CACHE_BACKEND=auto or memory"
             )
+        problems = self.security.protection_problems(list(self.outbound.services))
+        if problems:
+            raise SettingsError("refusing to start: " + "; ".join(problems))
         if self.app.is_production:
             problems = self.unsafe_for_production()
             if problems:

@@ -19,6 +19,7 @@ from example_service.settings.base import (
     _Section,
     _section,
 )
+from example_service.settings.protection import ProtectionSettings
 
 
 class AppSettings(_Section):
@@ -155,7 +156,10 @@ class TelemetrySettings(_Section):
     metrics_public: bool = False  # /metrics on the API port, open: an explicit choice
 
 
-class SecuritySettings(_Section):
+class SecuritySettings(ProtectionSettings):
+    """SECURITY_: tokens, passwords, request limits, headers, proxies; and edge protection
+    (geo blocking, bans, alerting: settings/protection.py)."""
+
     model_config = _section("SECURITY_")
 
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)

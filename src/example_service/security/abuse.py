@@ -1,0 +1,122 @@
+"""The abuse layer: deny list, bans and the per-client concurrency limit, before any routing.
+
+Installed when SECURITY_ENABLE_DDOS_PROTECTION, SECURITY_ENABLE_ALERTING, SECURITY_DENIED_ADDRESSES
+or SECURITY_MAX_CONCURRENT_PER_CLIENT is set, just inside CORS (so a browser app can read the
+refusal) and outside the input guard, the rate limiter and routing: a refused client costs no
+body read, no route match, no dependency and no database work. Per request, on the default
+path: the client address, one set lookup (deny list), one dict lookup (bans) and, while
+strikes or alerts are counted, the status of the response, read by a send wrapper. A 429 or a
+401 answered below this layer (the rate limiter, per-route and login limits, authentication)
+is a strike against the client; enough of them within a window ban it (see bans/).
+
+The client address is the one the proxy-headers layer settled on. The trusted proxies
+themselves collect no strikes: a request that reached us from one without X-Forwarded-For
+carries the proxy's address, and banning it would ban everyone behind it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from example_service.errors.boundary import send_problem
+from example_service.errors.problem import ProblemRenderer
+from example_service.security.addresses import AddressSet
+from example_service.security.alerts import SecurityAlerts
+from example_service.security.bans import Bans, Kind
+from example_service.security.errors import (
+    AddressDeniedError,
+    ClientBannedError,
+    TooManyConcurrentError,
+)
+
+_STRIKES: dict[int, Kind] = {429: "rate_limit", 401: "auth_failure"}
+
+
+class Watch:
+    """What a refusal answered to a client feeds: its strikes, the alert counts."""
+
+    def __init__(
+        self, bans: Bans | None, alerts: SecurityAlerts | None, exempt: AddressSet
+    ) -> None:
+        self.bans = bans
+        self.alerts = alerts
+        self.exempt = exempt
+
+    async def refused(self, client: str, kind: Kind) -> None:
+        if self.alerts is not None:
+            self.alerts.record(kind, client)
+        if self.bans is not None and client and not self.exempt.contains(client):
+            await self.bans.strike(client, kind)
+
+
+class AbuseMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        renderer: ProblemRenderer,
+        bans: Bans | None,
+        denied: AddressSet | None,
+        max_concurrent: int,
+        watch: Watch | None,
+    ) -> None:
+        self.app = app
+        self.renderer = renderer
+        self.bans = bans
+        self.denied = denied
+        self.max_concurrent = max_concurrent
+        self.in_flight: Counter[str] = Counter()
+        self.watch = watch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        host = client[0] if client else ""
+        if self.denied is not None and self.denied.contains(host):
+            await send_problem(self.renderer, AddressDeniedError(), scope, receive, send)
+            return
+        if self.bans is not None:
+            retry_after = self.bans.retry_after(host)
+            if retry_after is not None:
+                await send_problem(
+                    self.renderer, ClientBannedError(retry_after), scope, receive, send
+                )
+                return
+        if not self.max_concurrent:
+            await self._call(host, scope, receive, send)
+            return
+        in_flight = self.in_flight
+        if in_flight[host] >= self.max_concurrent:
+            await send_problem(self.renderer, TooManyConcurrentError(), scope, receive, send)
+            if self.watch is not None:
+                await self.watch.refused(host, "rate_limit")
+            return
+        in_flight[host] += 1
+        try:
+            await self._call(host, scope, receive, send)
+        finally:
+            in_flight[host] -= 1
+            if not in_flight[host]:
+                del in_flight[host]
+
+    async def _call(self, host: str, scope: Scope, receive: Receive, send: Send) -> None:
+        watch = self.watch
+        if watch is None:
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_status)
+        kind = _STRIKES.get(status)
+        if kind is not None:
+            await watch.refused(host, kind)

@@ -1,0 +1,120 @@
+"""Security alerting (SECURITY_ENABLE_ALERTING): sustained refusals become one alert per window.
+
+Rate-limit refusals (429) and authentication failures (401) are counted per client address and
+in total over fixed windows of SECURITY_ALERT_WINDOW_SECONDS. The request that brings a count to
+its threshold raises the alert: one `security.alert` log event (WARNING), one increment of
+`security_alerts_total{kind, scope}`, and, with SECURITY_ALERT_WEBHOOK_SERVICE, one POST of the
+alert to that outbound service (its breaker and retries apply; the POST carries an
+Idempotency-Key, so it is retried like any idempotent call). Later requests of the same window
+add nothing: the count passes the threshold only once. Counts are per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from example_service.errors.exceptions import AppError
+from example_service.observability.logging import get_logger
+from example_service.ratelimit.base import Clock, wall_clock
+from example_service.settings import SecuritySettings
+
+if TYPE_CHECKING:
+    from example_service.outbound.client import ServiceClient
+
+logger = get_logger("example_service.security")
+
+# Per-client counts kept within one window at most: a flood from more addresses than this
+# still counts in total (and alerts there) without growing memory.
+MAX_CLIENTS = 100_000
+
+
+class SecurityAlerts:
+    def __init__(
+        self, settings: SecuritySettings, clock: Clock = wall_clock, registry: Any | None = None
+    ) -> None:
+        self.clock = clock
+        self.window = settings.alert_window_seconds
+        self.per_client = {
+            "rate_limit": settings.alert_rate_limit_threshold,
+            "auth_failure": settings.alert_auth_failure_threshold,
+        }
+        self.in_total = {
+            "rate_limit": settings.alert_total_rate_limit_threshold,
+            "auth_failure": settings.alert_total_auth_failure_threshold,
+        }
+        self.webhook: ServiceClient | None = None  # set by the lifespan
+        self.webhook_path = settings.alert_webhook_path
+        self.index = -1
+        self.clients: Counter[tuple[str, str]] = Counter()
+        self.totals: Counter[str] = Counter()
+        self.raised = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._counter: Any | None = None
+        if registry is not None:
+            from prometheus_client import Counter as PromCounter  # noqa: PLC0415 - that mode only
+
+            self._counter = PromCounter(
+                "security_alerts_total",
+                "Security alerts raised (one per window, kind and scope)",
+                ["kind", "scope"],
+                registry=registry,
+            )
+
+    def record(self, kind: str, client: str) -> None:
+        """One refusal of `kind` (rate_limit | auth_failure) answered to `client`."""
+        index = int(self.clock() // self.window)
+        if index != self.index:
+            self.index = index
+            self.clients.clear()
+            self.totals.clear()
+        key = (kind, client)
+        if key in self.clients or len(self.clients) < MAX_CLIENTS:
+            self.clients[key] += 1
+            if self.clients[key] == self.per_client[kind]:
+                self._raise(kind, "client", self.clients[key], self.per_client[kind], client)
+        self.totals[kind] += 1
+        if self.totals[kind] == self.in_total[kind]:
+            self._raise(kind, "total", self.totals[kind], self.in_total[kind], None)
+
+    def _raise(self, kind: str, scope: str, count: int, threshold: int, client: str | None) -> None:
+        self.raised += 1
+        alert = {
+            "id": str(uuid.uuid4()),
+            "kind": kind,
+            "scope": scope,
+            "client": client,
+            "count": count,
+            "threshold": threshold,
+            "window_seconds": self.window,
+            "window_start": self.index * self.window,
+        }
+        logger.warning("security.alert", **alert)
+        if self._counter is not None:
+            self._counter.labels(kind, scope).inc()
+        if self.webhook is not None:
+            task = asyncio.get_running_loop().create_task(self._post(self.webhook, alert))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, webhook: ServiceClient, alert: dict[str, Any]) -> None:
+        try:
+            response = await webhook.post(
+                self.webhook_path, json=alert, headers={"Idempotency-Key": alert["id"]}
+            )
+        except AppError as exc:  # the outbound client's failures, already logged by it
+            logger.warning("security.alert_webhook_failed", alert=alert["id"], reason=exc.detail)
+            return
+        if response.status_code >= 400:
+            logger.warning(
+                "security.alert_webhook_failed",
+                alert=alert["id"],
+                reason=f"HTTP {response.status_code}",
+            )
+
+    async def aclose(self) -> None:
+        """Wait for the webhook calls under way (each bounded by its own timeouts)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
