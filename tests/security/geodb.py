@@ -1,4 +1,5 @@
-"""Small MaxMind databases the tests write themselves (mmdb-writer), shaped like GeoLite2-Country."""
+"""Small MaxMind databases the tests write themselves (mmdb-writer), shaped like
+GeoLite2-Country."""
 
 from __future__ import annotations
 

@@ -4,11 +4,9 @@ without a restart."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +19,7 @@ from fastapi import FastAPI
 
 from example_service.app import create_app
 from example_service.settings import SecuritySettings, Settings, SettingsError
+from tests.cache.backends import eventually
 from tests.conftest import LogCapture
 from tests.security.geodb import write_country_db
 
@@ -185,18 +184,13 @@ async def test_a_replaced_database_is_used_without_restart(
         assert await statuses(get, GB, CN) == [200, 403]
         # The new week's file: those networks have changed countries.
         write_country_db(geodb, {**NETWORKS, "81.2.69.0/24": "CN", "175.16.199.0/24": "GB"})
-        deadline = time.monotonic() + 10
-        while app.state.geo.reloads == 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await eventually(lambda: app.state.geo.reloads > 0, within=10)
         assert app.state.geo.reloads == 1
         assert await statuses(get, GB, CN) == [403, 200]
         # A broken update keeps the version in use.
         (geodb.parent / "next").write_bytes(b"truncated download")
         os.replace(geodb.parent / "next", geodb)
-        deadline = time.monotonic() + 10
-        while not logs.events("geoip.reload_failed") and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        assert logs.events("geoip.reload_failed")
+        await eventually(lambda: bool(logs.events("geoip.reload_failed")), within=10)
         assert await statuses(get, GB, CN) == [403, 200]
     assert [e["event"] for e in logs.events("geoip.reloaded")] == ["geoip.reloaded"]
 
@@ -208,7 +202,6 @@ async def test_off_installs_nothing(make_settings: Callable[..., Settings]) -> N
     assert app.state.security_alerts is None
     layers = {m.cls.__name__ for m in app.user_middleware}
     assert not layers & {"GeoBlockMiddleware", "AbuseMiddleware"}
-
 
 
 def test_off_imports_no_reader(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
 """Bans shared by every process through Redis, decided on the Redis server's clock.
 
 Keys under SECURITY_BAN_PREFIX (`abuse:` by default): `bans` (a sorted set, address -> banned
-until), `level:<address>` and `strikes:<kind>:<address>`. Each change is one Lua script
-(strike.lua, unban.lua), atomic on the server; every process reads the bans in force
-(active.lua) every SECURITY_BAN_SYNC_SECONDS. Times cross between processes as durations
-(seconds left), never as instants, so hosts whose clocks disagree still agree on when a ban ends.
+until), `level:<address>` (the last ban's level, and when it is forgotten) and
+`strikes:<kind>:<address>` (a fixed window's count), each expiring when it no longer matters.
+Each change is one Lua script (strike.lua, unban.lua), atomic on the server; every process
+reads the bans in force (active.lua) every SECURITY_BAN_SYNC_SECONDS. Times cross between
+processes as durations (seconds left), never as instants, so hosts whose clocks disagree still
+agree on when a ban ends.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class RedisBans:
         self._strike = Script(clock + _source("strike.lua"))
         self._active = Script(clock + _source("active.lua"))
         self._unban = Script(clock + _source("unban.lua"))
+        self._level = Script(clock + _source("level.lua"))
 
     def clock_prelude(self) -> str:
         """The Lua defining `now` (ms): the server's TIME (tests override it, with `now_args`)."""
@@ -80,8 +83,10 @@ class RedisBans:
         }
 
     async def level(self, address: str) -> int:
-        value = await self.redis.execute("GET", self._level_key(address))
-        return int(value) if value is not None else 0
+        level: int = await self.redis.run_script(
+            self._level, [self._level_key(address)], [*self.now_args()]
+        )
+        return level
 
     async def unban(self, address: str) -> bool:
         keys = [self.bans_key, self._level_key(address)]

@@ -1,6 +1,6 @@
 -- One strike against an address, and the ban it earns: the same arithmetic as MemoryBans.
 -- KEYS[1] = the address's strike counter of this kind (hash {i = window index, c = count})
--- KEYS[2] = the address's level (string, expires `memory` after its ban ends)
+-- KEYS[2] = the address's level (hash {l = level, f = forgotten at}, `memory` after its ban ends)
 -- KEYS[3] = the bans in force (sorted set: address -> banned until, ms on the server's clock)
 -- ARGV = address, window_ms, threshold, memory_ms, durations (seconds, comma-separated)
 -- `now` (ms) comes from the clock prelude. Returns {level, seconds, remaining_ms}:
@@ -28,8 +28,15 @@ local durations = {}
 for d in string.gmatch(ARGV[5], '%d+') do
   durations[#durations + 1] = tonumber(d)
 end
-local level = math.min(tonumber(redis.call('GET', KEYS[2]) or '0') + 1, #durations)
+local previous = redis.call('HMGET', KEYS[2], 'l', 'f')
+local level = 0
+if (tonumber(previous[2]) or 0) > now then
+  level = tonumber(previous[1])
+end
+level = math.min(level + 1, #durations)
 local ms = durations[level] * 1000
-redis.call('SET', KEYS[2], level, 'PX', ms + tonumber(ARGV[4]))
+local keep = ms + tonumber(ARGV[4])
+redis.call('HSET', KEYS[2], 'l', level, 'f', now + keep)
+redis.call('PEXPIRE', KEYS[2], keep)
 redis.call('ZADD', KEYS[3], now + ms, address)
 return {level, durations[level], ms}
