@@ -84,7 +84,7 @@ class Bans:
                     "security.banned",
                     client=address,
                     reason=kind,
-                    level=ban.level,
+                    ban_level=ban.level,
                     seconds=ban.seconds,
                 )
                 if self.counter is not None:
