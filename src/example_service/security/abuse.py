@@ -108,15 +108,14 @@ class AbuseMiddleware:
         if watch is None:
             await self.app(scope, receive, send)
             return
-        status = 0
 
         async def send_status(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                kind = _STRIKES.get(message["status"])
+                if kind is not None:
+                    # Counted before the client has its answer: its next request already
+                    # meets the ban this refusal may have earned.
+                    await watch.refused(host, kind)
             await send(message)
 
         await self.app(scope, receive, send_status)
-        kind = _STRIKES.get(status)
-        if kind is not None:
-            await watch.refused(host, kind)
