@@ -254,3 +254,20 @@ def test_a_webhook_must_name_an_outbound_service(make_settings: Callable[..., Se
     security = SecuritySettings(enable_alerting=True, alert_webhook_service="pager")
     with pytest.raises(ValueError, match="SECURITY_ALERT_WEBHOOK_SERVICE=pager"):
         create_app(make_settings(security=security))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ban_durations", "60,0", "ban durations are whole seconds"),
+        ("ban_durations", "1m", "ban durations are whole seconds"),
+        ("denied_addresses", "10.0.0.0/8,not-an-address", "does not appear to be an IPv4"),
+        ("allowed_countries", "FRA", "not an ISO 3166-1"),
+    ],
+)
+def test_settings_refuse_bad_values(
+    monkeypatch: pytest.MonkeyPatch, field: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(f"SECURITY_{field.upper()}", value)
+    with pytest.raises(ValueError, match=message):
+        SecuritySettings()

@@ -91,9 +91,9 @@ class AbuseMiddleware:
             return
         in_flight = self.in_flight
         if in_flight[host] >= self.max_concurrent:
-            await send_problem(self.renderer, TooManyConcurrentError(), scope, receive, send)
             if self.watch is not None:
                 await self.watch.refused(host, "rate_limit")
+            await send_problem(self.renderer, TooManyConcurrentError(), scope, receive, send)
             return
         in_flight[host] += 1
         try:
