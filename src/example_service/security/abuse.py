@@ -79,15 +79,18 @@ class AbuseMiddleware:
         if self.denied is not None and self.denied.contains(host):
             await send_problem(self.renderer, AddressDeniedError(), scope, receive, send)
             return
-        if self.bans is not None:
-            retry_after = self.bans.retry_after(host)
+        bans = self.bans
+        # Every request crosses this: one dict lookup while the client is not banned.
+        if bans is not None and host in bans.table:
+            retry_after = bans.retry_after(host)
             if retry_after is not None:
-                await send_problem(
-                    self.renderer, ClientBannedError(retry_after), scope, receive, send
-                )
+                refusal = ClientBannedError(retry_after)
+                await send_problem(self.renderer, refusal, scope, receive, send)
                 return
+        if self.watch is not None:
+            send = self._watching(host, send)
         if not self.max_concurrent:
-            await self._call(host, scope, receive, send)
+            await self.app(scope, receive, send)
             return
         in_flight = self.in_flight
         if in_flight[host] >= self.max_concurrent:
@@ -97,17 +100,16 @@ class AbuseMiddleware:
             return
         in_flight[host] += 1
         try:
-            await self._call(host, scope, receive, send)
+            await self.app(scope, receive, send)
         finally:
             in_flight[host] -= 1
             if not in_flight[host]:
                 del in_flight[host]
 
-    async def _call(self, host: str, scope: Scope, receive: Receive, send: Send) -> None:
+    def _watching(self, host: str, send: Send) -> Send:
+        """`send`, reading the response's status: a 429 or 401 is a strike against `host`."""
         watch = self.watch
-        if watch is None:
-            await self.app(scope, receive, send)
-            return
+        assert watch is not None  # noqa: S101 - only called with a watch
 
         async def send_status(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -118,4 +120,4 @@ class AbuseMiddleware:
                     await watch.refused(host, kind)
             await send(message)
 
-        await self.app(scope, receive, send_status)
+        return send_status
