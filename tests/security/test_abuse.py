@@ -271,3 +271,13 @@ def test_settings_refuse_bad_values(
     monkeypatch.setenv(f"SECURITY_{field.upper()}", value)
     with pytest.raises(ValueError, match=message):
         SecuritySettings()
+
+
+async def test_openapi_declares_the_refusals(make_settings: Callable[..., Settings]) -> None:
+    security = SecuritySettings(enable_ddos_protection=True)
+    app = create_app(make_settings(security=security))
+    async with running(app) as client:
+        document = (await client.get(A, "/openapi.json")).json()
+    for path in ("/health", "/api/v1/info", "/api/v1/users/me"):
+        for operation in document["paths"][path].values():
+            assert {"403", "429"} <= set(operation["responses"]), (path, operation["responses"])

@@ -112,3 +112,15 @@ async def test_the_book_reads_bans_made_by_another_process(
     assert await two.unban(A) is True
     await one.sync()
     assert one.retry_after(A) is None
+
+
+async def test_ended_bans_leave_the_table_at_the_next_sync(clock: FakeClock) -> None:
+    bans = Bans(POLICY, clock)
+    for address in (A, B):
+        for _ in range(10):
+            await bans.strike(address, "rate_limit")
+    assert set(bans.table) == {A, B}
+    clock.advance(60)
+    await bans.sync()
+    assert bans.table == {}
+    assert bans.memory.bans == {}

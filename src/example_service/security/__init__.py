@@ -100,9 +100,10 @@ async def start_edge_protection(app: FastAPI, settings: Settings, stack: AsyncEx
     if state.geo is not None:
         _background(stack, state.geo.watch())
     bans = state.bans
-    if bans is not None and state.redis is not None:
-        bans.use_redis(state.redis)
-        stack.callback(bans.use_memory)
+    if bans is not None:
+        if state.redis is not None:
+            bans.use_redis(state.redis)
+            stack.callback(bans.use_memory)
         await bans.sync()  # bans in force before the first request is served
         _background(stack, bans.run_sync())
     alerts = state.security_alerts

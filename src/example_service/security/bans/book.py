@@ -92,14 +92,15 @@ class Bans:
         return ban
 
     async def sync(self) -> None:
-        """Refill the table from the shared store (bans made elsewhere, and unbans)."""
-        if self.shared is None:
-            return
-        try:
-            shared = await self.shared.active()
-        except BackendUnavailable as exc:
-            self._fell_back(exc)
-            return  # the table stays as it was
+        """Refill the table: the bans in force in the shared store (made elsewhere; unbans
+        dropped) and this process's own; ended bans leave it."""
+        shared: dict[str, float] = {}
+        if self.shared is not None:
+            try:
+                shared = await self.shared.active()
+            except BackendUnavailable as exc:
+                self._fell_back(exc)
+                return  # the table stays as it was
         now = self.clock()
         table = {address: now + left for address, left in self.memory.active_now().items()}
         table.update((address, now + left) for address, left in shared.items())

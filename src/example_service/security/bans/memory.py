@@ -5,8 +5,8 @@ from __future__ import annotations
 from example_service.ratelimit.base import Clock, wall_clock
 from example_service.security.bans.base import KINDS, Ban, BanPolicy, Kind
 
-# Strike counters of past windows are swept once the table holds this many: a flood from many
-# addresses costs bounded memory.
+# Strike counters of past windows and forgotten levels are swept once a table holds this many:
+# a flood from many addresses costs bounded memory. Ended bans go at each sync (`active_now`).
 SWEEP_AT = 50_000
 
 
@@ -38,11 +38,14 @@ class MemoryBans:
             level = 0
         level = min(level + 1, len(policy.durations))
         seconds = policy.durations[level - 1]
+        if len(self.levels) >= SWEEP_AT:
+            self._sweep(index)
         self.bans[address] = now + seconds
         self.levels[address] = (level, now + seconds + policy.memory)
         return Ban(address, level, seconds, float(seconds))
 
     def _sweep(self, index: int) -> None:
+        """Drop what no longer matters: past windows' strikes, forgotten levels."""
         self.strikes = {key: value for key, value in self.strikes.items() if value[0] == index}
         now = self.clock()
         self.levels = {a: v for a, v in self.levels.items() if v[1] > now}
