@@ -68,7 +68,11 @@ def country_of(record: Any) -> str | None:
 
 
 class GeoDatabase:
-    """The open database, the policy, and the verdict per address."""
+    """The open database, the policy, and the verdict per address.
+
+    Opened by `create_app` (so that a bad file refuses startup) and kept as long as the app: a
+    lifespan run more than once (tests do) finds it open.
+    """
 
     def __init__(self, settings: SecuritySettings) -> None:
         if settings.geoip_database_path is None:
@@ -130,9 +134,6 @@ class GeoDatabase:
         while True:
             await asyncio.sleep(self.reload_seconds)
             self.reload_if_changed()
-
-    def close(self) -> None:
-        self.reader.close()
 
 
 class GeoBlockMiddleware:
