@@ -153,6 +153,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
                 stack.push_async_callback(app.state.cache.backend.aclose)
                 await app.state.cache.start()
             app.state.identity_cache = build_identity_cache(app.state.cache)
+            if app.state.identity_cache is not None:
+                stack.push_async_callback(app.state.identity_cache.aclose)
             if settings.outbound.services:  # else neither outbound/ nor httpx is imported
                 from example_service.outbound import start_outbound  # noqa: PLC0415
 

@@ -4,7 +4,8 @@ from the database, one query per authentication."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -74,14 +75,22 @@ def test_serve_refuses_in_process_principals_with_several_workers(
     assert "CACHE_AUTH=on" in result.stderr
 
 
-@pytest.mark.parametrize("cache_kind", ["redis", "two-level"])
-async def test_a_revocation_reaches_another_instance_at_once(
+@dataclass
+class Pair:
+    """Two app instances on one shared cache and database: `api` drives the first, `other` is
+    a client of the second."""
+
+    api: Api
+    other: httpx.AsyncClient
+
+
+@pytest.fixture
+async def pair(
     make_settings: Callable[..., Settings],
     migrated_url: str,
     cache_kind: str,
     request: pytest.FixtureRequest,
-) -> None:
-    """Two instances on one shared cache: a logout through one is refused by the other."""
+) -> AsyncIterator[Pair]:
     settings = make_settings(
         database=DatabaseSettings(url=migrated_url),
         security=security_settings(),
@@ -94,46 +103,37 @@ async def test_a_revocation_reaches_another_instance_at_once(
             for m in (one, two)
         ]
         async with clients[0] as a, clients[1] as b:
-            api = Api(a, first, one.app)
-            alice = await api.account("alice@example.com")
-            for _ in range(2):
-                assert (await b.get(me(alice.id), headers=alice.auth)).status_code == 200
-            assert (await a.post("/api/v1/auth/logout", headers=alice.auth)).status_code == 204
-            assert (await b.get(me(alice.id), headers=alice.auth)).status_code == 401
+            yield Pair(Api(a, first, one.app), b)
 
 
 @pytest.mark.parametrize("cache_kind", ["redis", "two-level"])
-async def test_a_change_to_a_cached_record_reaches_another_instance(
-    make_settings: Callable[..., Settings],
-    migrated_url: str,
-    cache_kind: str,
-    request: pytest.FixtureRequest,
-) -> None:
+async def test_a_revocation_reaches_another_instance_at_once(pair: Pair) -> None:
+    """Two instances on one shared cache: a logout through one is refused by the other."""
+    alice = await pair.api.account("alice@example.com")
+    for _ in range(2):
+        assert (await pair.other.get(me(alice.id), headers=alice.auth)).status_code == 200
+    logout = await pair.api.client.post("/api/v1/auth/logout", headers=alice.auth)
+    assert logout.status_code == 204
+    assert (await pair.other.get(me(alice.id), headers=alice.auth)).status_code == 401
+
+
+@pytest.mark.parametrize("cache_kind", ["redis", "two-level"])
+async def test_a_change_to_a_cached_record_reaches_another_instance(pair: Pair) -> None:
     """An administrator's cached read on one instance follows a PATCH made through the other:
     at once on Redis, once the invalidation message arrives on two levels (near cache)."""
-    settings = make_settings(
-        database=DatabaseSettings(url=migrated_url),
-        security=security_settings(),
-        **cache_sections(cache_kind, request),
+    admin = await pair.api.account("root@example.com", admin=True)
+    alice = await pair.api.account("alice@example.com")
+    for _ in range(2):  # the second read is the cache's (near, on two levels)
+        read = await pair.other.get(me(alice.id), headers=admin.auth)
+        assert read.json()["full_name"] != "Alice A."
+    renamed = await pair.api.client.patch(
+        me(alice.id), headers=alice.auth, json={"full_name": "Alice A."}
     )
-    first, second = create_app(settings), create_app(settings)
-    async with LifespanManager(first) as one, LifespanManager(second) as two:
-        clients = [
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=m.app), base_url="http://t")
-            for m in (one, two)
-        ]
-        async with clients[0] as a, clients[1] as b:
-            api = Api(a, first, one.app)
-            admin = await api.account("root@example.com", admin=True)
-            alice = await api.account("alice@example.com")
-            for _ in range(2):  # the second read is the cache's (near, on two levels)
-                read = await b.get(me(alice.id), headers=admin.auth)
-                assert read.json()["full_name"] != "Alice A."
-            renamed = await a.patch(
-                me(alice.id), headers=alice.auth, json={"full_name": "Alice A."}
-            )
-            assert renamed.status_code == 200
-            deadline = asyncio.get_running_loop().time() + 2.0
-            while (await b.get(me(alice.id), headers=admin.auth)).json()["full_name"] != "Alice A.":
-                assert asyncio.get_running_loop().time() < deadline, "the change never arrived"
-                await asyncio.sleep(0.01)
+    assert renamed.status_code == 200
+    deadline = asyncio.get_running_loop().time() + 2.0
+    while True:
+        read = await pair.other.get(me(alice.id), headers=admin.auth)
+        if read.json()["full_name"] == "Alice A.":
+            break
+        assert asyncio.get_running_loop().time() < deadline, "the change never arrived"
+        await asyncio.sleep(0.01)

@@ -21,9 +21,12 @@ reading the database: an entry counts only while its stamp is the current genera
 - a failed commit changes nothing: the generation moves only after a commit succeeded;
 - a missing generation (expired, evicted) makes every entry of that user a miss, never a hit.
 
-If the backend cannot be told (Redis unreachable at that moment) the entries end with their TTL:
-CACHE_AUTH_TTL_SECONDS is the bound, logged as `auth_cache.invalidation_failed`. An in-process
-cache cannot be told of another process's changes at all, which is why CACHE_AUTH=auto caches
+If the backend cannot be told (Redis unreachable at that moment, logged as
+`auth_cache.invalidation_failed`), the process tells it again in the background until it
+answers: within a second of Redis answering this process again (after its breaker's recovery
+time). CACHE_AUTH_TTL_SECONDS bounds it all the same
+(the process may stop first, or be the only one cut off from Redis). An in-process cache
+cannot be told of another process's changes at all, which is why CACHE_AUTH=auto caches
 principals only on a shared backend (see README, Caching).
 
 The `users` entries are deleted after the commit instead: they are never used to decide who
@@ -32,7 +35,10 @@ may do what, and a read racing a change can leave the old record for at most the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from functools import partial
@@ -56,6 +62,11 @@ GENERATION_TTL_FACTOR = 10
 # An API key's owner never changes, so the key -> user mapping may live long; it only says whose
 # generation to check.
 OWNER_TTL = 24 * 3600
+# A change the cache could not be told of is told again, in the background, every so often
+# (doubling from the first delay) until the cache answers or the entries it concerns expired.
+RESEND_FIRST_DELAY = 0.1
+RESEND_MAX_DELAY = 1.0
+MAX_UNSENT = 10_000  # users whose change waits to be told, at most (memory stays bounded)
 
 
 class CachedPrincipal(BaseModel):
@@ -100,6 +111,9 @@ class IdentityCache:
         self._generation = f"{settings.prefix}principals#gen:"
         self._owner = f"{settings.prefix}principals#owner:"
         self._generation_ttl = settings.auth_ttl_seconds * GENERATION_TTL_FACTOR
+        self._longest_ttl = max(self.users.ttl, settings.auth_ttl_seconds)
+        self._unsent: dict[str, float] = {}  # user id -> when its change could not be told
+        self._resender: asyncio.Task[None] | None = None
 
     # --- principals -------------------------------------------------------------------------
 
@@ -165,26 +179,65 @@ class IdentityCache:
 
     async def changed(self, user_id: uuid.UUID) -> None:
         """The user, a session or an API key of theirs changed (committed): forget them."""
-        lagging: list[float] = []  # how long what could not be told may stay stale
-        if not await self.users.delete(str(user_id)):
-            lagging.append(self.users.ttl)
-        if self.principals is not None:
-            try:
-                await self.backend.set(
-                    self._generation + str(user_id),
-                    secrets.token_hex(8).encode(),
-                    self._generation_ttl,
-                )
-            except BackendUnavailable as exc:
-                self.principals.failed("set", exc)
-                lagging.append(self.principals.ttl)
+        lagging = await self._tell(str(user_id))
         if lagging:
             # Every time, not once per outage: each is a change (a revocation, maybe) that lags.
             logger.warning(
                 "auth_cache.invalidation_failed",
                 user_id=str(user_id),
-                stale_for_at_most_seconds=max(lagging),
+                stale_for_at_most_seconds=lagging,
             )
+            self._resend_later(str(user_id))
+
+    async def _tell(self, user_id: str) -> float:
+        """Delete the user's record and give them a new generation; how long what could not be
+        told may stay stale (0: everything was told)."""
+        lagging = 0.0
+        if not await self.users.delete(user_id):
+            lagging = self.users.ttl
+        if self.principals is not None:
+            try:
+                await self.backend.set(
+                    self._generation + user_id, secrets.token_hex(8).encode(), self._generation_ttl
+                )
+            except BackendUnavailable as exc:
+                self.principals.failed("set", exc)
+                lagging = max(lagging, self.principals.ttl)
+        return lagging
+
+    def _resend_later(self, user_id: str) -> None:
+        """Tell the cache again, in the background, until it answers: once Redis is back, a
+        change it missed is seen within RESEND_MAX_DELAY rather than at the entries' expiry."""
+        if user_id not in self._unsent and len(self._unsent) >= MAX_UNSENT:
+            return  # beyond this many, the entries' TTL is the bound
+        self._unsent.setdefault(user_id, time.monotonic())
+        if self._resender is None or self._resender.done():
+            self._resender = asyncio.create_task(self._resend())
+
+    async def _resend(self) -> None:
+        delay = RESEND_FIRST_DELAY
+        while self._unsent:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESEND_MAX_DELAY)
+            for user_id, since in list(self._unsent.items()):
+                if time.monotonic() - since > self._longest_ttl:
+                    del self._unsent[user_id]  # whatever it could have left stale has expired
+                elif await self._tell(user_id):
+                    break  # still unreachable: the next round tries again
+                else:
+                    del self._unsent[user_id]
+                    logger.info(
+                        "auth_cache.invalidation_sent",
+                        user_id=user_id,
+                        late_by_seconds=round(time.monotonic() - since, 3),
+                    )
+
+    async def aclose(self) -> None:
+        """Stop resending (at shutdown): what is left ends with the entries' TTL."""
+        if self._resender is not None:
+            self._resender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._resender
 
 
 def changed_after_commit(
