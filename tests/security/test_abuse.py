@@ -18,6 +18,7 @@ from example_service.settings import (
     DatabaseSettings,
     OutboundSettings,
     RateLimitSettings,
+    RedisSettings,
     SecuritySettings,
     Settings,
     TelemetrySettings,
@@ -26,6 +27,7 @@ from tests.conftest import LogCapture
 from tests.identity import Api, security_settings
 from tests.outbound.upstream import Upstream
 from tests.security.conftest import FakeClock
+from tests.servers import RedisServer
 
 A, B = "198.18.0.1", "198.18.0.2"
 INFO = "/api/v1/info"
@@ -281,3 +283,25 @@ async def test_openapi_declares_the_refusals(make_settings: Callable[..., Settin
     for path in ("/health", "/api/v1/info", "/api/v1/users/me"):
         for operation in document["paths"][path].values():
             assert {"403", "429"} <= set(operation["responses"]), (path, operation["responses"])
+
+
+async def test_bans_fail_open_to_the_process_while_redis_is_down(
+    make_settings: Callable[..., Settings], own_redis: RedisServer, logs: LogCapture
+) -> None:
+    security = SecuritySettings(
+        enable_ddos_protection=True, ban_rate_limit_refusals=3, ban_prefix="abuse-outage:"
+    )
+    settings = make_settings(
+        rate_limit=limited(2), security=security, redis=RedisSettings(url=own_redis.url)
+    )
+    app = create_app(settings)
+    async with running(app) as client:
+        assert (await client.get(B)).status_code == 200
+        own_redis.stop()
+        # Rate limiting and bans both decide in this process: served, refused, then banned.
+        statuses = [(await client.get(A)).status_code for _ in range(6)]
+        assert statuses == [200, 200, 429, 429, 429, 429]
+        assert (await client.get(A, "/health")).json()["code"] == "client_banned"
+        assert (await client.get(B, "/health")).status_code == 200
+    assert app.state.bans.fallbacks >= 3
+    assert logs.events("security.bans_fallback")
