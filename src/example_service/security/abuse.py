@@ -21,6 +21,7 @@ from collections import Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from example_service.errors.boundary import send_problem
+from example_service.errors.exceptions import AppError
 from example_service.errors.problem import ProblemRenderer
 from example_service.security.addresses import AddressSet
 from example_service.security.alerts import SecurityAlerts
@@ -70,21 +71,36 @@ class AbuseMiddleware:
         self.in_flight: Counter[str] = Counter()
         self.watch = watch
 
+    def refusal(self, host: str) -> AppError | None:
+        """Why `host` is refused (the deny list, a ban in force), or None."""
+        if self.denied is not None and self.denied.contains(host):
+            return AddressDeniedError()
+        if self.bans is not None:
+            retry_after = self.bans.retry_after(host)
+            if retry_after is not None:
+                return ClientBannedError(retry_after)
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        kind = scope["type"]
         client = scope.get("client")
         host = client[0] if client else ""
-        if self.denied is not None and self.denied.contains(host):
-            await send_problem(self.renderer, AddressDeniedError(), scope, receive, send)
+        if kind != "http":
+            if kind == "websocket" and self.refusal(host) is not None:
+                # Before the handshake is accepted: the server answers it with a 403.
+                await send({"type": "websocket.close", "code": 1008, "reason": "refused"})
+                return
+            await self.app(scope, receive, send)
             return
+        denied = self.denied
         bans = self.bans
-        # Every request crosses this: one dict lookup while the client is not banned.
-        if bans is not None and host in bans.table:
-            retry_after = bans.retry_after(host)
-            if retry_after is not None:
-                refusal = ClientBannedError(retry_after)
+        # Every request crosses this: a cached set test and one dict lookup while the client
+        # is neither denied nor banned.
+        if (denied is not None and denied.contains(host)) or (
+            bans is not None and host in bans.table
+        ):
+            refusal = self.refusal(host)
+            if refusal is not None:
                 await send_problem(self.renderer, refusal, scope, receive, send)
                 return
         if self.watch is not None:

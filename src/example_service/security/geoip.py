@@ -34,6 +34,7 @@ logger = get_logger("example_service.security")
 
 SETTING = "SECURITY_GEOIP_DATABASE_PATH"
 UNKNOWN = "unknown"
+_CHECKED = frozenset({"http", "websocket"})  # not lifespan
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
@@ -143,12 +144,16 @@ class GeoBlockMiddleware:
         self.renderer = renderer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        kind = scope["type"]
+        if kind in _CHECKED:
             client = scope.get("client")
             host = client[0] if client else ""
             country = self.geo.refused_country(host)
             if country is not None:
                 logger.info("security.geo_blocked", client=host, country=country)
-                await send_problem(self.renderer, GeoBlockedError(), scope, receive, send)
+                if kind == "websocket":  # before the handshake: the server answers 403
+                    await send({"type": "websocket.close", "code": 1008, "reason": "refused"})
+                else:
+                    await send_problem(self.renderer, GeoBlockedError(), scope, receive, send)
                 return
         await self.app(scope, receive, send)
