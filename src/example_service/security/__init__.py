@@ -108,6 +108,9 @@ async def start_edge_protection(app: FastAPI, settings: Settings, stack: AsyncEx
         _background(stack, bans.run_sync())
     alerts = state.security_alerts
     if alerts is not None:
+        if state.redis is not None:
+            alerts.use_redis(state.redis)
+            stack.callback(alerts.use_memory)
         webhook = settings.security.alert_webhook_service
         if webhook is not None:
             alerts.webhook = state.outbound[webhook]

@@ -47,7 +47,7 @@ class Watch:
 
     async def refused(self, client: str, kind: Kind) -> None:
         if self.alerts is not None:
-            self.alerts.record(kind, client)
+            await self.alerts.record(kind, client)
         if self.bans is not None and client and not self.exempt.contains(client):
             await self.bans.strike(client, kind)
 

@@ -6,7 +6,10 @@ its threshold raises the alert: one `security.alert` log event (WARNING), one in
 `security_alerts_total{kind, scope}`, and, with SECURITY_ALERT_WEBHOOK_SERVICE, one POST of the
 alert to that outbound service (its breaker and retries apply; the POST carries an
 Idempotency-Key, so it is retried like any idempotent call). Later requests of the same window
-add nothing: the count passes the threshold only once. Counts are per process.
+add nothing: the count passes the threshold only once. With REDIS_URL the counts are kept in
+Redis for every process (alert_count.lua), so a client spreading its requests over instances is
+counted once and each alert is raised by one process only; without Redis, or while it cannot
+answer, each process counts what it sees.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 from example_service.errors.exceptions import AppError
 from example_service.observability.logging import get_logger
 from example_service.ratelimit.base import Clock, wall_clock
+from example_service.redis.errors import BackendUnavailable
 from example_service.settings import SecuritySettings
 
 if TYPE_CHECKING:
     from example_service.outbound.client import ServiceClient
+    from example_service.redis.client import RedisLayer
+    from example_service.security.alerts_redis import RedisAlertCounts
 
 logger = get_logger("example_service.security")
 
@@ -36,6 +42,9 @@ class SecurityAlerts:
         self, settings: SecuritySettings, clock: Clock = wall_clock, registry: Any | None = None
     ) -> None:
         self.clock = clock
+        self.prefix = settings.ban_prefix
+        self.shared: RedisAlertCounts | None = None
+        self.fallbacks = 0
         self.window = settings.alert_window_seconds
         self.per_client = {
             "rate_limit": settings.alert_rate_limit_threshold,
@@ -63,21 +72,47 @@ class SecurityAlerts:
                 registry=registry,
             )
 
-    def record(self, kind: str, client: str) -> None:
+    def use_redis(self, redis: RedisLayer) -> None:
+        from example_service.security.alerts_redis import RedisAlertCounts  # noqa: PLC0415 - Redis only when configured
+
+        self.shared = RedisAlertCounts(redis, self.prefix)
+
+    def use_memory(self) -> None:
+        self.shared = None
+
+    async def record(self, kind: str, client: str) -> None:
         """One refusal of `kind` (rate_limit | auth_failure) answered to `client`."""
+        if self.shared is not None:
+            try:
+                counts = await self.shared.count(kind, client, self.window)
+            except BackendUnavailable as exc:
+                self.fallbacks += 1
+                logger.warning("security.alerts_fallback", reason=str(exc))
+            else:
+                client_count, total, self.index = counts
+                self._check(kind, client, client_count, total)
+                return
+        self._count_here(kind, client)
+
+    def _check(self, kind: str, client: str, client_count: int, total: int) -> None:
+        if client_count == self.per_client[kind]:
+            self._raise(kind, "client", client_count, self.per_client[kind], client)
+        if total == self.in_total[kind]:
+            self._raise(kind, "total", total, self.in_total[kind], None)
+
+    def _count_here(self, kind: str, client: str) -> None:
         index = int(self.clock() // self.window)
         if index != self.index:
             self.index = index
             self.clients.clear()
             self.totals.clear()
         key = (kind, client)
+        client_count = 0  # not counted: past MAX_CLIENTS in this window
         if key in self.clients or len(self.clients) < MAX_CLIENTS:
             self.clients[key] += 1
-            if self.clients[key] == self.per_client[kind]:
-                self._raise(kind, "client", self.clients[key], self.per_client[kind], client)
+            client_count = self.clients[key]
         self.totals[kind] += 1
-        if self.totals[kind] == self.in_total[kind]:
-            self._raise(kind, "total", self.totals[kind], self.in_total[kind], None)
+        self._check(kind, client, client_count, self.totals[kind])
 
     def _raise(self, kind: str, scope: str, count: int, threshold: int, client: str | None) -> None:
         self.raised += 1

@@ -38,7 +38,7 @@ class ProtectionSettings(_Section):
     ban_memory_seconds: int = Field(default=86_400, ge=1)
     # With Redis: how often each process reads the shared bans (bans made elsewhere, unbans).
     ban_sync_seconds: float = Field(default=1.0, gt=0)
-    ban_prefix: str = "abuse:"
+    ban_prefix: str = "abuse:"  # Redis keys: strikes, levels, bans, and the alert counts
     # Refused with 403 whatever the other settings say (IPs or CIDRs).
     denied_addresses: CsvList = Field(default_factory=list)
     # Requests in flight per client address, per process; 0: no limit.
