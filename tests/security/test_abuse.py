@@ -305,3 +305,20 @@ async def test_bans_fail_open_to_the_process_while_redis_is_down(
         assert (await client.get(B, "/health")).status_code == 200
     assert app.state.bans.fallbacks >= 3
     assert logs.events("security.bans_fallback")
+
+
+async def test_an_ipv6_client_is_banned_as_its_network(
+    make_settings: Callable[..., Settings],
+) -> None:
+    security = SecuritySettings(enable_ddos_protection=True, ban_rate_limit_refusals=3)
+    app = create_app(make_settings(rate_limit=limited(1), security=security))
+    async with running(app) as client:
+        # Rotating addresses within one /64: each has a rate limit of its own, the /64 one ban.
+        for n in range(1, 4):
+            address = f"2001:db8:1:2::{n}"
+            statuses = [(await client.get(address)).status_code for _ in range(2)]
+            assert statuses == [200, 429]
+        fresh = await client.get("2001:db8:1:2:ffff::9")
+        assert fresh.json()["code"] == "client_banned"
+        assert (await client.get("2001:db8:1:3::1")).status_code == 200  # the next /64
+    assert list(app.state.bans.table) == ["2001:db8:1:2::/64"]

@@ -11,7 +11,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from example_service.errors.problem import ProblemRenderer
 from example_service.security.abuse import AbuseMiddleware
-from example_service.security.addresses import AddressSet
+from example_service.security.addresses import AddressSet, ClientKeys
 from example_service.security.bans import Bans
 from example_service.security.geoip import GeoBlockMiddleware, GeoDatabase
 from example_service.settings import SecuritySettings
@@ -51,6 +51,7 @@ async def test_denied_and_banned_clients_are_closed() -> None:
         denied=AddressSet(["198.51.100.0/24"]),
         max_concurrent=0,
         watch=None,
+        keys=ClientKeys(),
     )
     assert await handshake(app, "198.51.100.4") == [CLOSED]
     assert await handshake(app, "198.18.0.9") == [CLOSED]

@@ -96,16 +96,31 @@ def build() -> typer.Typer:
                 )
 
     @bans.command("unban")
-    def unban(address: Annotated[str, typer.Argument(help="An IPv4 or IPv6 address.")]) -> None:
-        """Lift ADDRESS's ban and forget its strikes and level (its next ban is the first)."""
-        from ipaddress import ip_address  # noqa: PLC0415
+    def unban(
+        address: Annotated[
+            str, typer.Argument(help="An IPv4 or IPv6 address, or an IPv6 network as listed.")
+        ],
+    ) -> None:
+        """Lift ADDRESS's ban and forget its strikes and level (its next ban is the first).
 
-        try:
-            address = str(ip_address(address.strip()))
-        except ValueError:
-            typer.echo(f"error: {address!r} is not an IP address", err=True)
-            raise typer.Exit(code=2) from None
+        An IPv6 address is banned as its network (SECURITY_BAN_IPV6_PREFIX_LENGTH bits): any
+        address in it, or the network as `list` shows it, lifts that ban.
+        """
+        from ipaddress import ip_address, ip_network  # noqa: PLC0415
+
+        from example_service.security.addresses import ClientKeys  # noqa: PLC0415
+
         settings = _settings()
+        text = address.strip()
+        try:
+            if "/" in text:
+                address = str(ip_network(text, strict=False))
+            else:
+                keys = ClientKeys(settings.security.ban_ipv6_prefix_length)
+                address = keys.key(str(ip_address(text)))
+        except ValueError:
+            typer.echo(f"error: {text!r} is not an IP address", err=True)
+            raise typer.Exit(code=2) from None
         if settings.redis.url is None:
             typer.echo(IN_PROCESS.format(action="unban"), err=True)
             raise typer.Exit(code=1)

@@ -58,7 +58,7 @@ def _install_abuse(
     app: FastAPI, settings: Settings, renderer: ProblemRenderer, registry: Any | None
 ) -> None:
     from example_service.security.abuse import AbuseMiddleware, Watch  # noqa: PLC0415
-    from example_service.security.addresses import AddressSet  # noqa: PLC0415
+    from example_service.security.addresses import AddressSet, ClientKeys  # noqa: PLC0415
     from example_service.security.alerts import SecurityAlerts  # noqa: PLC0415
     from example_service.security.bans import BanPolicy, Bans  # noqa: PLC0415
 
@@ -81,9 +81,10 @@ def _install_abuse(
     alerts = SecurityAlerts(security, registry=registry) if security.enable_alerting else None
     app.state.bans = bans
     app.state.security_alerts = alerts
+    keys = ClientKeys(security.ban_ipv6_prefix_length)
     watch = None
     if bans is not None or alerts is not None:
-        watch = Watch(bans, alerts, AddressSet(security.trusted_proxies))
+        watch = Watch(bans, alerts, AddressSet(security.trusted_proxies), keys)
     app.add_middleware(
         AbuseMiddleware,
         renderer=renderer,
@@ -91,6 +92,7 @@ def _install_abuse(
         denied=AddressSet(security.denied_addresses) if security.denied_addresses else None,
         max_concurrent=security.max_concurrent_per_client,
         watch=watch,
+        keys=keys,
     )
 
 

@@ -9,7 +9,8 @@ strikes or alerts are counted, the status of the response, read by a send wrappe
 401 answered below this layer (the rate limiter, per-route and login limits, authentication)
 is a strike against the client; enough of them within a window ban it (see bans/).
 
-The client address is the one the proxy-headers layer settled on. The trusted proxies
+The client address is the one the proxy-headers layer settled on; bans, strikes, alerts and
+the concurrency limit count an IPv6 client by its /64 (see `ClientKeys`). The trusted proxies
 themselves collect no strikes: a request that reached us from one without X-Forwarded-For
 carries the proxy's address, and banning it would ban everyone behind it.
 """
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from example_service.errors.boundary import send_problem
 from example_service.errors.exceptions import AppError
 from example_service.errors.problem import ProblemRenderer
-from example_service.security.addresses import AddressSet
+from example_service.security.addresses import AddressSet, ClientKeys
 from example_service.security.alerts import SecurityAlerts
 from example_service.security.bans import Bans, Kind
 from example_service.security.errors import (
@@ -39,16 +40,22 @@ class Watch:
     """What a refusal answered to a client feeds: its strikes, the alert counts."""
 
     def __init__(
-        self, bans: Bans | None, alerts: SecurityAlerts | None, exempt: AddressSet
+        self,
+        bans: Bans | None,
+        alerts: SecurityAlerts | None,
+        exempt: AddressSet,
+        keys: ClientKeys,
     ) -> None:
         self.bans = bans
         self.alerts = alerts
         self.exempt = exempt
+        self.keys = keys
 
-    async def refused(self, client: str, kind: Kind) -> None:
+    async def refused(self, host: str, kind: Kind) -> None:
+        client = self.keys.key(host)
         if self.alerts is not None:
             await self.alerts.record(kind, client)
-        if self.bans is not None and client and not self.exempt.contains(client):
+        if self.bans is not None and client and not self.exempt.contains(host):
             await self.bans.strike(client, kind)
 
 
@@ -62,8 +69,10 @@ class AbuseMiddleware:
         denied: AddressSet | None,
         max_concurrent: int,
         watch: Watch | None,
+        keys: ClientKeys,
     ) -> None:
         self.app = app
+        self.client_key = keys.key
         self.renderer = renderer
         self.bans = bans
         self.denied = denied
@@ -76,7 +85,7 @@ class AbuseMiddleware:
         if self.denied is not None and self.denied.contains(host):
             return AddressDeniedError()
         if self.bans is not None:
-            retry_after = self.bans.retry_after(host)
+            retry_after = self.bans.retry_after(self.client_key(host))
             if retry_after is not None:
                 return ClientBannedError(retry_after)
         return None
@@ -94,10 +103,11 @@ class AbuseMiddleware:
             return
         denied = self.denied
         bans = self.bans
-        # Every request crosses this: a cached set test and one dict lookup while the client
+        key = self.client_key(host)
+        # Every request crosses this: two cached answers and one dict lookup while the client
         # is neither denied nor banned.
         if (denied is not None and denied.contains(host)) or (
-            bans is not None and host in bans.table
+            bans is not None and key in bans.table
         ):
             refusal = self.refusal(host)
             if refusal is not None:
@@ -109,18 +119,18 @@ class AbuseMiddleware:
             await self.app(scope, receive, send)
             return
         in_flight = self.in_flight
-        if in_flight[host] >= self.max_concurrent:
+        if in_flight[key] >= self.max_concurrent:
             if self.watch is not None:
                 await self.watch.refused(host, "rate_limit")
             await send_problem(self.renderer, TooManyConcurrentError(), scope, receive, send)
             return
-        in_flight[host] += 1
+        in_flight[key] += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            in_flight[host] -= 1
-            if not in_flight[host]:
-                del in_flight[host]
+            in_flight[key] -= 1
+            if not in_flight[key]:
+                del in_flight[key]
 
     def _watching(self, host: str, send: Send) -> Send:
         """`send`, reading the response's status: a 429 or 401 is a strike against `host`."""

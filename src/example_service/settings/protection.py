@@ -38,6 +38,8 @@ class ProtectionSettings(_Section):
     ban_memory_seconds: int = Field(default=86_400, ge=1)
     # With Redis: how often each process reads the shared bans (bans made elsewhere, unbans).
     ban_sync_seconds: float = Field(default=1.0, gt=0)
+    # An IPv6 client counts as its network of this many bits (one subscriber holds a /64).
+    ban_ipv6_prefix_length: int = Field(default=64, ge=32, le=128)
     ban_prefix: str = "abuse:"  # Redis keys: strikes, levels, bans, and the alert counts
     # Refused with 403 whatever the other settings say (IPs or CIDRs).
     denied_addresses: CsvList = Field(default_factory=list)
