@@ -29,6 +29,7 @@ from example_service.db.engine import (
     create_session_factory,
 )
 from example_service.db.session import needs_database
+from example_service.db.slow import watch_slow_queries
 from example_service.docs.pages import docs_policies, install_docs
 from example_service.errors.handlers import register_exception_handlers
 from example_service.errors.openapi import install_openapi
@@ -114,7 +115,7 @@ def _outer_layers(
     telemetry: Telemetry,
     access_log: AccessLog | None,
     security: SecurityHeaders,
-    debug: bool,
+    settings: Settings,
 ) -> Callable[[ASGIApp], ASGIApp]:
     def wrap(app: ASGIApp) -> ASGIApp:
         return EdgeMiddleware(
@@ -123,7 +124,8 @@ def _outer_layers(
             telemetry=telemetry,
             access_log=access_log,
             security=security,
-            debug=debug,
+            debug=settings.app.debug,
+            slow_request_seconds=settings.log.slow_request_seconds,
         )
 
     return wrap
@@ -138,6 +140,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             engine = create_engine(settings.database)
             stack.push_async_callback(engine.dispose)
             app.state.engine = engine
+            watch_slow_queries(engine, settings.database.slow_query_seconds, telemetry)
             app.state.session_factory = create_session_factory(engine)
             app.state.read_session_factory = create_read_session_factory(engine, settings.database)
             app.state.dependencies = [
@@ -253,11 +256,12 @@ CORS_EXPOSED_HEADERS = [
 def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRenderer) -> None:
     """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
 
-    Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> input guard
-    -> rate limit -> routing. The proxy layer must stay outside the rate limiter, which keys on
-    `scope["client"]`: add the limiter with `app.add_middleware` before this function runs (it
-    then sits inside every layer here), never after it. Layers whose settings are at their
-    defaults (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
+    Request order, outermost first: edge -> proxy headers -> request logging (LOG_REQUESTS) ->
+    trusted host -> CORS -> input guard -> rate limit -> routing. The proxy layer must stay
+    outside the rate limiter, which keys on `scope["client"]`: add the limiter with
+    `app.add_middleware` before this function runs (it then sits inside every layer here),
+    never after it. Layers whose settings are at their defaults (no CORS origins, any host, no
+    trusted proxy, no request logging) are not installed and cost nothing.
     """
     app.add_middleware(
         InputGuard,
@@ -280,6 +284,16 @@ def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRende
         )
     if "*" not in settings.app.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.app.allowed_hosts)
+    if settings.log.requests:  # outside the layers that refuse: their answers are logged too
+        from example_service.middleware.request_logging import RequestLogging  # noqa: PLC0415
+        from example_service.observability.pii import PIIMasker  # noqa: PLC0415
+
+        app.add_middleware(
+            RequestLogging,
+            masker=PIIMasker(settings.log.mask_fields, settings.log.mask_patterns),
+            max_body_bytes=settings.log.request_body_max_bytes,
+            exempt=settings.log.request_exempt_paths,
+        )
     if settings.security.trusted_proxies:
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_proxies=settings.security.trusted_proxies
@@ -377,5 +391,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else StructlogAccessLog(get_logger("example_service.access"))
         )
     security = SecurityHeaders(settings.security, docs_policies() if docs else None)
-    app.outer = _outer_layers(renderer, telemetry, access_log, security, settings.app.debug)
+    app.outer = _outer_layers(renderer, telemetry, access_log, security, settings)
     return app

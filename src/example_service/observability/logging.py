@@ -84,11 +84,21 @@ def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDi
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
 _PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[abxy]|pbkdf2[\w-]*|scrypt)\$[^\s'\",)\]]*")
 _SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(|$))", re.DOTALL)
+# A credential in a URL's query (`?access_token=...`, `&api_key=...`), as a client library logs
+# the URLs it calls.
+_QUERY_SECRET = re.compile(
+    r"([?&;][\w.\-]*(?:token|passw|secret|api[_\-]?key|signature|sig|auth)[\w.\-]*=)"
+    r"[^&#\s\"']+",
+    re.IGNORECASE,
+)
 _FREE_TEXT_KEYS = ("exception", "error", "reason", "detail", "message")
 
 
 def scrub_text(text: str) -> str:
-    """`text` with e-mail addresses masked, password hashes and SQL parameters removed."""
+    """`text` with e-mail addresses masked, password hashes, SQL parameters and credentials in
+    URL queries removed."""
+    if "=" in text:
+        text = _QUERY_SECRET.sub(r"\1***", text)
     if "[parameters:" in text:
         text = _SQL_PARAMETERS.sub("[parameters: ***]", text)
     if "$" in text:

@@ -21,9 +21,20 @@ def method_label(method: str) -> str:
 class Telemetry(Protocol):
     def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None: ...
 
+    # Over LOG_SLOW_REQUEST_SECONDS / DATABASE_SLOW_QUERY_SECONDS (the statement's first word).
+    def count_slow_request(self, method: str, route: str) -> None: ...
+
+    def count_slow_query(self, operation: str) -> None: ...
+
 
 class NoopTelemetry:
     def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None:
+        return None
+
+    def count_slow_request(self, method: str, route: str) -> None:
+        return None
+
+    def count_slow_query(self, operation: str) -> None:
         return None
 
 
@@ -47,6 +58,15 @@ class LogTelemetry:
             tags=tags,
         )
 
+    def count_slow_request(self, method: str, route: str) -> None:
+        # Rare by definition: never sampled.
+        tags = {"method": method_label(method), "path": route}
+        self.logger.info("metric.counter", name="slow_requests_total", value=1, tags=tags)
+
+    def count_slow_query(self, operation: str) -> None:
+        tags = {"operation": operation}
+        self.logger.info("metric.counter", name="slow_queries_total", value=1, tags=tags)
+
 
 class PrometheusTelemetry:
     """Counters and histograms in a registry owned by this app (not the global one)."""
@@ -68,6 +88,18 @@ class PrometheusTelemetry:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.slow_requests = Counter(
+            "slow_requests_total",
+            "HTTP requests slower than LOG_SLOW_REQUEST_SECONDS",
+            ("method", "route"),
+            registry=self.registry,
+        )
+        self.slow_queries = Counter(
+            "slow_queries_total",
+            "SQL statements slower than DATABASE_SLOW_QUERY_SECONDS, by first keyword",
+            ("operation",),
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None:
         key = (method_label(method), route, status)
@@ -78,6 +110,12 @@ class PrometheusTelemetry:
             self._children[key] = children
         children[0].inc()
         children[1].observe(duration_s)
+
+    def count_slow_request(self, method: str, route: str) -> None:
+        self.slow_requests.labels(method_label(method), route).inc()
+
+    def count_slow_query(self, operation: str) -> None:
+        self.slow_queries.labels(operation).inc()
 
 
 def build_telemetry(settings: TelemetrySettings, logger: Any) -> Telemetry:
