@@ -164,6 +164,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             if isinstance(telemetry, PrometheusTelemetry):
                 from example_service.observability import metrics  # noqa: PLC0415
 
+                pool = metrics.PoolCollector(engine.sync_engine.pool)
+                telemetry.registry.register(pool)
+                stack.callback(telemetry.registry.unregister, pool)
                 stop = metrics.start_metrics_listener(telemetry.registry, settings.telemetry)
                 if stop is not None:
                     stack.callback(stop)

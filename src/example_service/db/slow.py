@@ -12,11 +12,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from example_service.observability.logging import get_logger, scrub_text
-from example_service.observability.telemetry import Telemetry
+from example_service.observability.telemetry import SQL_OPERATIONS, Telemetry
 
 logger = get_logger("example_service.db")
 _STARTED = "slow_query_started"
-_OPERATIONS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"})
 MAX_STATEMENT_CHARS = 2000  # a generated IN (...) list can run long: the line stays bounded
 
 
@@ -24,7 +23,7 @@ def operation_of(statement: str) -> str:
     """The statement's first keyword when it is a common one, else OTHER (a bounded label)."""
     first = statement.lstrip().split(None, 1)
     word = first[0].upper() if first else ""
-    return word if word in _OPERATIONS else "OTHER"
+    return word if word in SQL_OPERATIONS else "OTHER"
 
 
 def watch_slow_queries(engine: AsyncEngine, seconds: float, telemetry: Telemetry) -> None:

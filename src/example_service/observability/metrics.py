@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -97,3 +97,28 @@ class BreakerCollector(Collector):
         for breaker in self.breakers:
             gauge.add_metric([breaker.name], _STATE_VALUE[breaker.state])
         yield gauge
+
+
+class PoolCollector(Collector):
+    """`db_pool_size` and `db_pool_connections{state}` (in_use, idle) of the engine's pool, read
+    at scrape time. A pool without these figures (SQLite's, for one) reports nothing."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pool = self.pool
+        if not all(callable(getattr(pool, name, None)) for name in _POOL_FIGURES):
+            return
+        yield GaugeMetricFamily(
+            "db_pool_size", "Connections the database pool keeps (DATABASE_POOL_SIZE)", pool.size()
+        )
+        connections = GaugeMetricFamily(
+            "db_pool_connections", "Pooled database connections by state", labels=["state"]
+        )
+        connections.add_metric(["in_use"], pool.checkedout())
+        connections.add_metric(["idle"], pool.checkedin())
+        yield connections
+
+
+_POOL_FIGURES = ("size", "checkedout", "checkedin")

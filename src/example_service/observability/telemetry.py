@@ -10,6 +10,8 @@ from example_service.settings import TelemetrySettings
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+# The slow-statement label: a statement's first keyword when it is one of these, else OTHER.
+SQL_OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -73,9 +75,21 @@ class PrometheusTelemetry:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         # Imported here: prometheus_client loads only in this mode (~60 ms at startup otherwise).
-        from prometheus_client import CollectorRegistry, Counter, Histogram  # noqa: PLC0415
+        from prometheus_client import (  # noqa: PLC0415
+            CollectorRegistry,
+            Counter,
+            GCCollector,
+            Histogram,
+            PlatformCollector,
+            ProcessCollector,
+        )
 
         self.registry = registry or CollectorRegistry()
+        # The process's memory, CPU, open files and GC, as prometheus-client's default registry
+        # has them (this registry is the app's own).
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         labels = ("method", "route", "status")
         self.requests = Counter(
             "http_requests_total", "HTTP requests served", labels, registry=self.registry
@@ -100,6 +114,8 @@ class PrometheusTelemetry:
             ("operation",),
             registry=self.registry,
         )
+        for operation in (*SQL_OPERATIONS, "OTHER"):
+            self.slow_queries.labels(operation)  # at 0 from the start: a rate has a baseline
 
     def observe_request(self, method: str, route: str, status: int, duration_s: float) -> None:
         key = (method_label(method), route, status)
