@@ -239,3 +239,25 @@ def test_every_alert_is_documented() -> None:
         assert rule.get("for"), name
         assert rule["labels"]["severity"] in ("critical", "warning"), name
         assert {"summary", "description", "runbook"} <= set(rule["annotations"]), name
+
+
+def test_the_shipped_configurations_are_valid(promtool: str) -> None:
+    config = RULES.parent / "prometheus.yml"
+    checked = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    amtool = shutil.which("amtool")
+    if amtool is None:
+        _missing("amtool", "apt-get install prometheus-alertmanager")
+    assert amtool is not None
+    routed = subprocess.run(
+        [amtool, "check-config", str(RULES.parent / "alertmanager.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert routed.returncode == 0, routed.stdout + routed.stderr
