@@ -4,6 +4,7 @@ the rules use exists, and every rule evaluates without error."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -20,9 +21,10 @@ import yaml
 from example_service.db.migrate import alembic_config, upgrade
 from tests.contract.test_schemathesis import SERVER_ENV
 from tests.identity import PASSWORD
-from tests.observability.test_alerts import RULES
+from tests.observability.test_alerts import ROOT, RULES
 from tests.servers import RedisServer, _missing, free_port, served_app
 
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "example-service.json"
 TOKEN = "scrape-token-0123456789"
 # Metric names in rule expressions: what the service exports, and `up`.
 _METRIC = re.compile(
@@ -144,3 +146,49 @@ def test_prometheus_scrapes_every_series_the_rules_use(service: str, prometheus:
     rules = eventually(evaluated)
     assert len(rules) == 33
     assert [rule["name"] for rule in rules if rule["health"] != "ok"] == []
+
+
+def panel_queries() -> list[tuple[str, str]]:
+    """(panel title, expression) of every panel target, with the dashboard's variables as
+    Grafana would fill them in for the test's single instance."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    values = {
+        "$__rate_interval": "1m",
+        "$job": "example-service",
+        "$instance": ".*",
+        "$route": ".*",
+    }
+    queries = []
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            expr = target["expr"]
+            for name, value in values.items():
+                expr = expr.replace(name, value)
+            queries.append((panel["title"], expr))
+    return queries
+
+
+def test_every_dashboard_panel_returns_data(service: str, prometheus: str) -> None:
+    traffic(service)
+    # Two samples at least in every 1-minute rate window.
+    eventually(lambda: query(prometheus, 'count_over_time(up{job="example-service"}[1m]) >= 3'))
+    eventually(lambda: query(prometheus, "count_over_time(slow_requests_total[1m]) >= 3"))
+    queries = panel_queries()
+    assert len(queries) >= 20
+    empty = [(title, expr) for title, expr in queries if not query(prometheus, expr)]
+    assert not empty, empty
+
+
+def test_the_dashboard_is_wired_to_its_variables() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert dashboard["refresh"] and dashboard["uid"] == "example-service"
+    variables = {v["name"] for v in dashboard["templating"]["list"]}
+    assert {"datasource", "job", "instance", "route"} <= variables
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+    for panel in panels:
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        for target in panel["targets"]:
+            assert 'job="$job"' in target["expr"], panel["title"]
+    annotations = [a.get("expr", "") for a in dashboard["annotations"]["list"]]
+    assert any("ALERTS" in expr for expr in annotations)  # firing alerts on every panel
