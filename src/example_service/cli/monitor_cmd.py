@@ -7,7 +7,10 @@ import typer
 
 
 def build() -> typer.Typer:
-    group = typer.Typer(help="Monitoring: Prometheus configuration.", no_args_is_help=True)
+    group = typer.Typer(
+        help="Monitoring: the Prometheus configuration, the metrics catalogue.",
+        no_args_is_help=True,
+    )
 
     @group.command("prometheus-config")
     def prometheus_config(
@@ -32,5 +35,20 @@ def build() -> typer.Typer:
                 err=True,
             )
         typer.echo(scrape_config(settings, target, token_file), nl=False)
+
+    @group.command("metrics")
+    def metrics(
+        markdown: bool = typer.Option(False, "--markdown", help="as docs/metrics.md"),
+    ) -> None:
+        """List every metric the service exports: name, type, labels, help."""
+        from example_service.observability import catalogue  # noqa: PLC0415
+
+        docs = catalogue.catalogue()
+        if markdown:
+            typer.echo(catalogue.markdown(docs), nl=False)
+            return
+        for doc in docs:
+            labels = ",".join(doc.labels)
+            typer.echo(f"{doc.name:42} {doc.type:10} {labels:32} {doc.help}")
 
     return group
