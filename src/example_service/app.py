@@ -163,10 +163,15 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
                 start_outbound(app, settings, stack)
             if isinstance(telemetry, PrometheusTelemetry):
                 from example_service.observability import metrics  # noqa: PLC0415
+                from example_service.observability.loop_lag import LoopLag  # noqa: PLC0415
 
                 pool = metrics.PoolCollector(engine.sync_engine.pool)
-                telemetry.registry.register(pool)
-                stack.callback(telemetry.registry.unregister, pool)
+                lag = LoopLag()
+                for collector in (pool, lag):
+                    telemetry.registry.register(collector)
+                    stack.callback(telemetry.registry.unregister, collector)
+                lag.start()
+                stack.push_async_callback(lag.stop)
                 stop = metrics.start_metrics_listener(telemetry.registry, settings.telemetry)
                 if stop is not None:
                     stack.callback(stop)

@@ -28,6 +28,10 @@ def req(status: str, values: str, route: str = "/api/v1/things") -> tuple[str, s
     return (f"http_requests_total{{{labels}}}", values)
 
 
+def out(outcome: str, values: str) -> tuple[str, str]:
+    return (f'outbound_requests_total{{service="payments",outcome="{outcome}"}}', values)
+
+
 def buckets(fast: str, total: str, le: str = "0.5") -> list[tuple[str, str]]:
     """Duration buckets: `fast` requests under `le`, `total` in all."""
     return [
@@ -109,6 +113,50 @@ CASES = [
         {"breaker": "http:payments"},
     ),
     Case("ExternalServiceDown", [('circuit_breaker_state{breaker="redis"}', "2x10")], "5m", None),
+    Case(
+        "ExternalServiceErrorRate",
+        [out("ok", "0+30x30"), out("error", "0+10x30")],
+        "20m",
+        {"service": "payments"},
+    ),
+    Case("ExternalServiceErrorRate", [out("ok", "0+30x30"), out("error", "0+1x30")], "20m", None),
+    Case(
+        "ExternalServiceLatency",
+        [
+            ('outbound_request_duration_seconds_bucket{service="payments",le="2.5"}', "0x30"),
+            ('outbound_request_duration_seconds_bucket{service="payments",le="+Inf"}', "0+60x30"),
+        ],
+        "20m",
+        {"service": "payments"},
+    ),
+    Case(
+        "ExternalServiceLatency",
+        [
+            ('outbound_request_duration_seconds_bucket{service="payments",le="0.1"}', "0+60x30"),
+            ('outbound_request_duration_seconds_bucket{service="payments",le="+Inf"}', "0+60x30"),
+        ],
+        "20m",
+        None,
+    ),
+    Case(
+        "HighRetryRate",
+        [out("ok", "0+30x30"), ('outbound_retries_total{service="payments"}', "0+15x30")],
+        "20m",
+        {"service": "payments"},
+    ),
+    Case(
+        "HighRetryRate",
+        [out("ok", "0+30x30"), ('outbound_retries_total{service="payments"}', "0+1x30")],
+        "20m",
+        None,
+    ),
+    Case(
+        "EventLoopLag",
+        [(f"event_loop_lag_seconds{{{JOB}}}", "0.3x20")],
+        "10m",
+        {"instance": "a:8000"},
+    ),
+    Case("EventLoopLag", [(f"event_loop_lag_seconds{{{JOB}}}", "0.01x20")], "10m", None),
     Case("HighRateLimitHitRate", [OK, req("429", "0+12x30")], "20m"),
     Case("HighRateLimitHitRate", [OK, req("429", "0+1x30")], "20m", None),
     Case("RateLimitAbuse", [req("429", "0+900x30")], "15m"),

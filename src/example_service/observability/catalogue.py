@@ -22,6 +22,7 @@ from example_service.db.migrate import alembic_config, upgrade
 from example_service.settings import (
     DatabaseSettings,
     LogSettings,
+    OutboundSettings,
     Settings,
     TelemetrySettings,
 )
@@ -49,6 +50,8 @@ async def _collect() -> list[MetricDoc]:
             database=DatabaseSettings(url=url, slow_query_seconds=1e-9),
             log=LogSettings(level="ERROR", slow_request_seconds=1e-9),
             telemetry=TelemetrySettings(mode="prometheus", metrics_public=True),
+            # One outbound service (never called) so that its families are listed too.
+            outbound=OutboundSettings(services={"example": "http://127.0.0.1:9"}),
         )
         app = create_app(settings)
         async with app.router.lifespan_context(app):

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import start_http_server
 from prometheus_client.registry import Collector
 
@@ -82,13 +82,14 @@ _STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.
 
 
 class BreakerCollector(Collector):
-    """`circuit_breaker_state{breaker}`: 0 closed, 1 half-open, 2 open, read at scrape time
-    (nothing is counted on the request path)."""
+    """`circuit_breaker_state{breaker}` (0 closed, 1 half-open, 2 open) and
+    `circuit_breaker_transitions_total{breaker,state}`, read at scrape time (nothing is counted
+    on the request path but a transition)."""
 
     def __init__(self, breakers: Breakers) -> None:
         self.breakers = breakers
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         gauge = GaugeMetricFamily(
             "circuit_breaker_state",
             "Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open",
@@ -97,6 +98,16 @@ class BreakerCollector(Collector):
         for breaker in self.breakers:
             gauge.add_metric([breaker.name], _STATE_VALUE[breaker.state])
         yield gauge
+        transitions = CounterMetricFamily(
+            "circuit_breaker_transitions",
+            "Circuit breaker state changes, by the state entered",
+            labels=["breaker", "state"],
+        )
+        for breaker in self.breakers:
+            for state in BreakerState:
+                count = self.breakers.transitions[breaker.name, state.value]
+                transitions.add_metric([breaker.name, state.value], count)
+        yield transitions
 
 
 class PoolCollector(Collector):
