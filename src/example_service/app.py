@@ -168,8 +168,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
                 pool = metrics.PoolCollector(engine.sync_engine.pool)
                 lag = LoopLag()
                 for collector in (pool, lag):
-                    telemetry.registry.register(collector)
-                    stack.callback(telemetry.registry.unregister, collector)
+                    telemetry.add_live(collector)
+                    stack.callback(telemetry.remove_live, collector)
                 lag.start()
                 stack.push_async_callback(lag.stop)
                 stop = metrics.start_metrics_listener(telemetry.registry, settings.telemetry)
@@ -373,7 +373,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from example_service.observability import metrics  # noqa: PLC0415 - this mode only
 
         metrics.install_metrics_route(app, settings.telemetry)
-        telemetry.registry.register(metrics.BreakerCollector(breakers))
+        telemetry.add_live(metrics.BreakerCollector(breakers))
     for route in app.routes:
         if isinstance(route, APIRoute) and needs_database(route.dependant):
             # While the database is down (or its breaker open) such a route answers 503.

@@ -43,7 +43,7 @@ def install_metrics_route(app: FastAPI, settings: TelemetrySettings) -> None:
             raise UnauthorizedError("Metrics need the scrape token.")
 
     async def metrics(request: Request) -> Response:
-        registry = request.app.state.telemetry.registry
+        registry = request.app.state.telemetry.scrape_registry()
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_api_route(

@@ -85,11 +85,13 @@ class PrometheusTelemetry:
         )
 
         self.registry = registry or CollectorRegistry()
+        # Collectors that read this process's state at scrape time (as opposed to the counters
+        # and histograms below): in multiprocess mode a scrape shows the scraped worker's.
+        self.live: list[Any] = []
         # The process's memory, CPU, open files and GC, as prometheus-client's default registry
         # has them (this registry is the app's own).
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
+        for collector in (ProcessCollector, PlatformCollector, GCCollector):
+            self.live.append(collector(registry=self.registry))
         labels = ("method", "route", "status")
         self.requests = Counter(
             "http_requests_total", "HTTP requests served", labels, registry=self.registry
@@ -126,6 +128,24 @@ class PrometheusTelemetry:
             self._children[key] = children
         children[0].inc()
         children[1].observe(duration_s)
+
+    def add_live(self, collector: Any) -> None:
+        self.registry.register(collector)
+        self.live.append(collector)
+
+    def remove_live(self, collector: Any) -> None:
+        self.registry.unregister(collector)
+        self.live.remove(collector)
+
+    def scrape_registry(self) -> CollectorRegistry:
+        """What /metrics serves: this registry, or with several worker processes
+        (PROMETHEUS_MULTIPROC_DIR, see observability/multiprocess.py) every worker's counters
+        and histograms summed, and this worker's live collectors."""
+        from example_service.observability import multiprocess  # noqa: PLC0415
+
+        if not multiprocess.enabled():
+            return self.registry
+        return multiprocess.registry(self.live)
 
     def count_slow_request(self, method: str, route: str) -> None:
         self.slow_requests.labels(method_label(method), route).inc()
