@@ -47,7 +47,7 @@ from example_service.middleware.proxy_headers import ProxyHeadersMiddleware
 from example_service.middleware.security_headers import SecurityHeaders
 from example_service.middleware.trusted_host import TrustedHostMiddleware
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
-from example_service.observability.logging import configure_logging, get_logger
+from example_service.observability.logging import Sink, configure_logging, get_logger
 from example_service.observability.telemetry import PrometheusTelemetry, Telemetry, build_telemetry
 from example_service.ratelimit.limiter import RateLimiter
 from example_service.ratelimit.middleware import RateLimitMiddleware
@@ -141,6 +141,10 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             stack.push_async_callback(engine.dispose)
             app.state.engine = engine
             watch_slow_queries(engine, settings.database.slow_query_seconds, telemetry)
+            if settings.telemetry.otel:
+                from example_service.observability import tracing  # noqa: PLC0415
+
+                tracing.instrument_engine(engine)
             app.state.session_factory = create_session_factory(engine)
             app.state.read_session_factory = create_read_session_factory(engine, settings.database)
             app.state.dependencies = [
@@ -207,6 +211,10 @@ async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) 
     if redis is None:
         return
     stack.push_async_callback(redis.aclose)
+    if settings.telemetry.otel:
+        from example_service.observability.tracing import RedisSpans  # noqa: PLC0415
+
+        redis.pipeline.tracer = RedisSpans()
     # Optional: rate limiting (and caching) fail open without it.
     app.state.dependencies.append(Dependency("redis", redis.ping, required=False, breaker=breaker))
     limiter: RateLimiter = app.state.limiter
@@ -308,10 +316,27 @@ def _install_protection(app: FastAPI, settings: Settings, renderer: ProblemRende
         )
 
 
+def _trace_ids(settings: Settings) -> Callable[[], tuple[str, str] | None] | None:
+    if not settings.telemetry.otel:
+        return None
+    from example_service.observability.tracing import current_ids  # noqa: PLC0415
+
+    return current_ids
+
+
+def _start_logging_and_tracing(settings: Settings) -> Sink:
+    sink = configure_logging(settings.log, trace_ids=settings.telemetry.otel)
+    if settings.telemetry.otel:
+        from example_service.observability import tracing  # noqa: PLC0415 - the otel extra
+
+        tracing.ensure_provider(settings)
+    return sink
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
     settings.check()
-    sink = configure_logging(settings.log)
+    sink = _start_logging_and_tracing(settings)
     for notice in settings.notices:
         get_logger("example_service.settings").warning("settings.notice", detail=notice)
 
@@ -394,7 +419,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     access_log: AccessLog | None = None
     if settings.log.access_log and settings.log.level in ("DEBUG", "INFO"):
         access_log = (
-            AccessLogWriter(sink)
+            AccessLogWriter(sink, _trace_ids(settings))
             if settings.log.format == "json"
             else StructlogAccessLog(get_logger("example_service.access"))
         )

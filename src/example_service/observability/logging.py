@@ -137,6 +137,19 @@ def escape_controls(_logger: WrappedLogger, _name: str, event_dict: EventDict) -
     return event_dict
 
 
+def _trace_ids_processor() -> Processor:
+    from example_service.observability.tracing import current_ids  # noqa: PLC0415 - otel only
+
+    def add_trace_ids(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+        ids = current_ids()
+        if ids is not None:
+            event_dict.setdefault("trace_id", ids[0])
+            event_dict.setdefault("span_id", ids[1])
+        return event_dict
+
+    return add_trace_ids
+
+
 def add_request_id(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
     request_id = request_id_var.get()
     if request_id is not None:
@@ -220,8 +233,11 @@ def _orjson_bytes(obj: Any, **_kw: Any) -> bytes:
     return orjson.dumps(obj, default=str)
 
 
-def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) -> Sink:
+def configure_logging(
+    settings: LogSettings, stream: IO[bytes] | None = None, *, trace_ids: bool = False
+) -> Sink:
     """Configure structlog and the stdlib root logger; returns the sink every line goes to.
+    With `trace_ids` (TELEMETRY_OTEL), lines written inside a span carry its trace and span ids.
 
     Safe to call more than once (each call replaces the previous configuration).
     """
@@ -230,6 +246,7 @@ def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) ->
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
+        *([_trace_ids_processor()] if trace_ids else []),
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact,

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.exposition import start_http_server
+from prometheus_client.exposition import choose_encoder, start_http_server
 from prometheus_client.registry import Collector
 
 from example_service.errors.exceptions import UnauthorizedError
@@ -44,7 +44,9 @@ def install_metrics_route(app: FastAPI, settings: TelemetrySettings) -> None:
 
     async def metrics(request: Request) -> Response:
         registry = request.app.state.telemetry.scrape_registry()
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        # OpenMetrics when the scraper asks for it (Prometheus does): exemplars need it.
+        encode, media_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(registry), media_type=media_type)
 
     app.add_api_route(
         "/metrics",

@@ -73,7 +73,9 @@ class LogTelemetry:
 class PrometheusTelemetry:
     """Counters and histograms in a registry owned by this app (not the global one)."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, exemplars: bool = False
+    ) -> None:
         # Imported here: prometheus_client loads only in this mode (~60 ms at startup otherwise).
         from prometheus_client import (  # noqa: PLC0415
             CollectorRegistry,
@@ -104,6 +106,13 @@ class PrometheusTelemetry:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # With tracing (TELEMETRY_OTEL): each duration carries its trace id as an exemplar, so
+        # a latency spike on a dashboard leads to the traces behind it.
+        self._trace_ids: Any = None
+        if exemplars:
+            from example_service.observability.tracing import current_ids  # noqa: PLC0415
+
+            self._trace_ids = current_ids
         self.slow_requests = Counter(
             "slow_requests_total",
             "HTTP requests slower than LOG_SLOW_REQUEST_SECONDS",
@@ -127,6 +136,9 @@ class PrometheusTelemetry:
             children = (self.requests.labels(*values), self.duration.labels(*values))
             self._children[key] = children
         children[0].inc()
+        if self._trace_ids is not None and (ids := self._trace_ids()) is not None:
+            children[1].observe(duration_s, {"trace_id": ids[0]})
+            return
         children[1].observe(duration_s)
 
     def add_live(self, collector: Any) -> None:
@@ -158,5 +170,5 @@ def build_telemetry(settings: TelemetrySettings, logger: Any) -> Telemetry:
     if settings.mode == "log":
         return LogTelemetry(logger, settings.sample_rate)
     if settings.mode == "prometheus":
-        return PrometheusTelemetry()
+        return PrometheusTelemetry(exemplars=settings.otel)
     return NoopTelemetry()

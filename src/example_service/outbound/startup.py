@@ -66,6 +66,10 @@ def start_outbound(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> N
         headers={"User-Agent": f"{settings.app.name}/{settings.app.version}"},
     )
     stack.push_async_callback(http.aclose)
+    if settings.telemetry.otel:
+        from example_service.observability.tracing import instrument_http  # noqa: PLC0415
+
+        instrument_http(http)
     policy = retry_policy(settings.resilience)
     breakers: Breakers = app.state.breakers
     metrics = _metrics(app)
