@@ -36,14 +36,14 @@ _EXPORTER = InMemorySpanExporter()
 
 @pytest.fixture(scope="session")
 def provider() -> TracerProvider:
-    """The process's tracer provider (settable once): the app finds it and keeps it."""
+    """The process's tracer provider (settable once: an app of another test may have made it),
+    exporting into memory as well."""
     current = trace.get_tracer_provider()
-    if isinstance(current, TracerProvider):
-        return current
-    created = TracerProvider()
-    created.add_span_processor(SimpleSpanProcessor(_EXPORTER))
-    trace.set_tracer_provider(created)
-    return created
+    if not isinstance(current, TracerProvider):
+        current = TracerProvider()
+        trace.set_tracer_provider(current)
+    current.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+    return current
 
 
 @pytest.fixture
