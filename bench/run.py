@@ -71,6 +71,12 @@ SCENARIOS = {
     "default": dict(_NO_REFUSAL),
     # The same with rate limiting counted in Redis (a redis-server is started for the run).
     "redis": {**_NO_REFUSAL, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0"},
+    # The default stack exporting Prometheus metrics (against `default`: what metrics cost).
+    "prometheus": {
+        **_NO_REFUSAL,
+        "TELEMETRY_MODE": "prometheus",
+        "TELEMETRY_METRICS_PUBLIC": "true",
+    },
 }
 
 

@@ -29,6 +29,7 @@ from example_service.db.engine import (
     create_session_factory,
 )
 from example_service.db.session import needs_database
+from example_service.db.slow import watch_slow_queries
 from example_service.docs.pages import docs_policies, install_docs
 from example_service.errors.handlers import register_exception_handlers
 from example_service.errors.openapi import install_openapi
@@ -46,7 +47,7 @@ from example_service.middleware.proxy_headers import ProxyHeadersMiddleware
 from example_service.middleware.security_headers import SecurityHeaders
 from example_service.middleware.trusted_host import TrustedHostMiddleware
 from example_service.observability.access import AccessLogWriter, StructlogAccessLog
-from example_service.observability.logging import configure_logging, get_logger
+from example_service.observability.logging import Sink, configure_logging, get_logger
 from example_service.observability.telemetry import PrometheusTelemetry, Telemetry, build_telemetry
 from example_service.ratelimit.limiter import RateLimiter
 from example_service.ratelimit.middleware import RateLimitMiddleware
@@ -115,7 +116,7 @@ def _outer_layers(
     telemetry: Telemetry,
     access_log: AccessLog | None,
     security: SecurityHeaders,
-    debug: bool,
+    settings: Settings,
 ) -> Callable[[ASGIApp], ASGIApp]:
     def wrap(app: ASGIApp) -> ASGIApp:
         return EdgeMiddleware(
@@ -124,7 +125,8 @@ def _outer_layers(
             telemetry=telemetry,
             access_log=access_log,
             security=security,
-            debug=debug,
+            debug=settings.app.debug,
+            slow_request_seconds=settings.log.slow_request_seconds,
         )
 
     return wrap
@@ -139,6 +141,11 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             engine = create_engine(settings.database)
             stack.push_async_callback(engine.dispose)
             app.state.engine = engine
+            watch_slow_queries(engine, settings.database.slow_query_seconds, telemetry)
+            if settings.telemetry.otel:
+                from example_service.observability import tracing  # noqa: PLC0415
+
+                tracing.instrument_engine(engine)
             app.state.session_factory = create_session_factory(engine)
             app.state.read_session_factory = create_read_session_factory(engine, settings.database)
             app.state.dependencies = [
@@ -162,7 +169,15 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             await start_edge_protection(app, settings, stack)
             if isinstance(telemetry, PrometheusTelemetry):
                 from example_service.observability import metrics  # noqa: PLC0415
+                from example_service.observability.loop_lag import LoopLag  # noqa: PLC0415
 
+                pool = metrics.PoolCollector(engine.sync_engine.pool)
+                lag = LoopLag()
+                for collector in (pool, lag):
+                    telemetry.add_live(collector)
+                    stack.callback(telemetry.remove_live, collector)
+                lag.start()
+                stack.push_async_callback(lag.stop)
                 stop = metrics.start_metrics_listener(telemetry.registry, settings.telemetry)
                 if stop is not None:
                     stack.callback(stop)
@@ -198,6 +213,10 @@ async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) 
     if redis is None:
         return
     stack.push_async_callback(redis.aclose)
+    if settings.telemetry.otel:
+        from example_service.observability.tracing import RedisSpans  # noqa: PLC0415
+
+        redis.pipeline.tracer = RedisSpans()
     # Optional: rate limiting (and caching) fail open without it.
     app.state.dependencies.append(Dependency("redis", redis.ping, required=False, breaker=breaker))
     limiter: RateLimiter = app.state.limiter
@@ -257,12 +276,13 @@ def _install_protection(
 ) -> None:
     """Inner middleware, innermost first (each `add_middleware` wraps the ones before it).
 
-    Request order, outermost first: edge -> proxy headers -> trusted host -> CORS -> abuse
-    (bans, deny list) -> geo blocking -> input guard -> rate limit -> routing. The proxy layer
-    must stay outside the rate limiter and the edge protection, which key on
-    `scope["client"]`: add the limiter with `app.add_middleware` before this function runs (it
-    then sits inside every layer here), never after it. Layers whose settings are at their
-    defaults (no CORS origins, any host, no trusted proxy) are not installed and cost nothing.
+    Request order, outermost first: edge -> proxy headers -> request logging (LOG_REQUESTS) ->
+    trusted host -> CORS -> abuse (bans, deny list) -> geo blocking -> input guard -> rate limit
+    -> routing. The proxy layer must stay outside the rate limiter and the edge protection,
+    which key on `scope["client"]`: add the limiter with `app.add_middleware` before this
+    function runs (it then sits inside every layer here), never after it. Layers whose
+    settings are at their defaults (no CORS origins, any host, no trusted proxy, no request
+    logging, no protection) are not installed and cost nothing.
     """
     app.add_middleware(
         InputGuard,
@@ -286,16 +306,43 @@ def _install_protection(
         )
     if "*" not in settings.app.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.app.allowed_hosts)
+    if settings.log.requests:  # outside the layers that refuse: their answers are logged too
+        from example_service.middleware.request_logging import RequestLogging  # noqa: PLC0415
+        from example_service.observability.pii import PIIMasker  # noqa: PLC0415
+
+        app.add_middleware(
+            RequestLogging,
+            masker=PIIMasker(settings.log.mask_fields, settings.log.mask_patterns),
+            max_body_bytes=settings.log.request_body_max_bytes,
+            exempt=settings.log.request_exempt_paths,
+        )
     if settings.security.trusted_proxies:
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_proxies=settings.security.trusted_proxies
         )
 
 
+def _trace_ids(settings: Settings) -> Callable[[], tuple[str, str] | None] | None:
+    if not settings.telemetry.otel:
+        return None
+    from example_service.observability.tracing import current_ids  # noqa: PLC0415
+
+    return current_ids
+
+
+def _start_logging_and_tracing(settings: Settings) -> Sink:
+    sink = configure_logging(settings.log, trace_ids=settings.telemetry.otel)
+    if settings.telemetry.otel:
+        from example_service.observability import tracing  # noqa: PLC0415 - the otel extra
+
+        tracing.ensure_provider(settings)
+    return sink
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
     settings.check()
-    sink = configure_logging(settings.log)
+    sink = _start_logging_and_tracing(settings)
     for notice in settings.notices:
         get_logger("example_service.settings").warning("settings.notice", detail=notice)
 
@@ -357,7 +404,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from example_service.observability import metrics  # noqa: PLC0415 - this mode only
 
         metrics.install_metrics_route(app, settings.telemetry)
-        telemetry.registry.register(metrics.BreakerCollector(breakers))
+        telemetry.add_live(metrics.BreakerCollector(breakers))
     for route in app.routes:
         if isinstance(route, APIRoute) and needs_database(route.dependant):
             # While the database is down (or its breaker open) such a route answers 503.
@@ -378,10 +425,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     access_log: AccessLog | None = None
     if settings.log.access_log and settings.log.level in ("DEBUG", "INFO"):
         access_log = (
-            AccessLogWriter(sink)
+            AccessLogWriter(sink, _trace_ids(settings))
             if settings.log.format == "json"
             else StructlogAccessLog(get_logger("example_service.access"))
         )
     security = SecurityHeaders(settings.security, docs_policies() if docs else None)
-    app.outer = _outer_layers(renderer, telemetry, access_log, security, settings.app.debug)
+    app.outer = _outer_layers(renderer, telemetry, access_log, security, settings)
     return app

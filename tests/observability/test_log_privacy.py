@@ -41,6 +41,11 @@ def test_scrub_text_masks_what_free_text_can_carry() -> None:
     assert "[parameters: ***]" in scrubbed
     assert "[SQL: INSERT INTO users" in scrubbed  # the statement itself stays: it helps
     assert "(Background on this error" in scrubbed
+    # A client library logs the URLs it calls, queries included.
+    url = 'HTTP Request: GET https://api.example/cb?page=2&access_token=abc.def&Api-Key=k1 "200"'
+    assert scrub_text(url) == (
+        'HTTP Request: GET https://api.example/cb?page=2&access_token=***&Api-Key=*** "200"'
+    )
     bcrypt_hash = "$2b$12$" + "a" * 53
     assert scrub_text(f"old hash {bcrypt_hash} rejected") == "old hash *** rejected"
 

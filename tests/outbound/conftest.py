@@ -16,7 +16,12 @@ from fastapi import Depends, FastAPI, Request, Response
 from example_service.app import create_app
 from example_service.outbound import ServiceClient, service
 from example_service.resilience.breaker import CircuitBreaker
-from example_service.settings import OutboundSettings, RateLimitSettings, ResilienceSettings
+from example_service.settings import (
+    OutboundSettings,
+    RateLimitSettings,
+    ResilienceSettings,
+    TelemetrySettings,
+)
 from tests.conftest import SettingsFactory
 from tests.outbound.upstream import Upstream
 
@@ -86,9 +91,12 @@ def run(make_settings: SettingsFactory, upstream: Upstream) -> Run:
 
     @asynccontextmanager
     async def running(
-        services: dict[str, Any] | None = None, **section: Any
+        services: dict[str, Any] | None = None,
+        telemetry: TelemetrySettings | None = None,
+        **section: Any,
     ) -> AsyncIterator[Running]:
         settings = make_settings(
+            telemetry=telemetry or TelemetrySettings(),
             outbound=OutboundSettings(
                 services=services if services is not None else {"up": upstream.url},
                 **{"read_timeout_seconds": READ_TIMEOUT, **section},

@@ -26,6 +26,13 @@ class CacheMetrics:
                 )
             )
 
+    def declare(self, name: str) -> None:
+        """Export the cache `name`'s counters at 0 before its first read, so that a hit rate
+        has a baseline and an alert on it a series."""
+        if self._prometheus is not None:
+            for counter in self._prometheus:
+                counter.labels(name)
+
     def hit(self, name: str) -> None:
         self.hits[name] += 1
         if self._prometheus is not None:

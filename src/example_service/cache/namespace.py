@@ -50,6 +50,7 @@ class CacheNamespace(Generic[M]):
         self.model = model
         self.ttl = ttl
         self.metrics = metrics
+        metrics.declare(name)
         self.prefix = f"{prefix}{name}.v{schema_version(model)}:"
         self.tag_prefix = f"{prefix}{name}#"
         self._failing = False

@@ -10,6 +10,7 @@ from example_service.cli import (
     config_cmd,
     db_cmd,
     health_cmd,
+    monitor_cmd,
     security_cmd,
     serve_cmd,
     users_cmd,
@@ -30,6 +31,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(users_cmd.build(), name="users")
     cli.add_typer(cache_cmd.build(), name="cache")
     cli.add_typer(security_cmd.build(), name="security")
+    cli.add_typer(monitor_cmd.build(), name="monitor")
     return cli
 
 

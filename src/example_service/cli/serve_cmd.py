@@ -56,4 +56,12 @@ def register(cli: typer.Typer) -> None:
         config = run.build_config(
             settings.server, host=host, port=port, workers=workers, reload=reload
         )
+        if workers > 1 and settings.telemetry.mode == "prometheus":
+            # Before any worker imports prometheus_client: their counters then live in files
+            # that a scrape of any of them sums (observability/multiprocess.py).
+            from example_service.observability import multiprocess  # noqa: PLC0415
+
+            with multiprocess.directory():
+                run.run(config)
+            return
         run.run(config)

@@ -28,9 +28,11 @@ from example_service.middleware.security_headers import (
     needs_merge,
 )
 from example_service.observability.context import request_id_var
+from example_service.observability.logging import get_logger
 from example_service.observability.telemetry import NoopTelemetry, Telemetry
 
 _PROCESS_TIME = b"x-process-time"
+logger = get_logger("example_service.http")
 
 
 class EdgeMiddleware:
@@ -43,9 +45,12 @@ class EdgeMiddleware:
         access_log: AccessLog | None,
         security: SecurityHeaders | None = None,
         debug: bool = False,
+        slow_request_seconds: float = 0.0,
     ) -> None:
         self.app = app
         self.debug = debug
+        self.telemetry = telemetry
+        self.slow = slow_request_seconds  # 0: not watched
         self.security = security
         self.renderer = renderer
         # Noop telemetry (the default) costs not even a call per request.
@@ -105,6 +110,8 @@ class EdgeMiddleware:
             final_status = status or 500
             if self.observe is not None:
                 self.observe(method, route, final_status, duration)
+            if self.slow and duration >= self.slow:
+                self._slow(method, route, final_status, duration)
             if self.access_log is not None:
                 client = scope.get("client")
                 self.access_log.write(
@@ -116,3 +123,15 @@ class EdgeMiddleware:
                     request_id=request_id,
                 )
             request_id_var.reset(token)
+
+    def _slow(self, method: str, route: str, status: int, duration: float) -> None:
+        # The route template, never the path: ids and personal data stay out of the line.
+        logger.warning(
+            "http.slow_request",
+            method=method,
+            route=route,
+            status=status,
+            duration_ms=round(duration * 1000.0, 3),
+            threshold_ms=round(self.slow * 1000.0, 3),
+        )
+        self.telemetry.count_slow_request(method, route)

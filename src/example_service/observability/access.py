@@ -9,6 +9,7 @@ would need redaction. In console format the general structlog chain is used inst
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -19,6 +20,9 @@ _LINE = (
     b'%b"duration_ms":%.3f,"client":%b,"event":"http.request","request_id":%b,'
     b'"level":"info","timestamp":"%b.%06dZ"}\n'
 )
+# With tracing (TELEMETRY_OTEL), as every other line of the request: its trace and span ids.
+_TRACED = b'%b"trace_id":"%b","span_id":"%b",'
+TraceIds = Callable[[], tuple[str, str] | None]
 
 
 class AccessLogWriter:
@@ -31,8 +35,9 @@ class AccessLogWriter:
 
     _CACHE_LIMIT = 1024
 
-    def __init__(self, sink: Any) -> None:
+    def __init__(self, sink: Any, trace_ids: TraceIds | None = None) -> None:
         self._sink = sink
+        self._trace_ids = trace_ids
         self._second = -1
         self._date = b""
         self._heads: dict[tuple[str, str, int], bytes] = {}
@@ -60,10 +65,13 @@ class AccessLogWriter:
             # The date part changes once a second; format it once per second.
             self._second = second
             self._date = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
+        head = self._heads.get((method, route, status)) or self._new_head(method, route, status)
+        if self._trace_ids is not None and (ids := self._trace_ids()) is not None:
+            head = _TRACED % (head, ids[0].encode(), ids[1].encode())
         self._sink.line_soon(
             _LINE
             % (
-                self._heads.get((method, route, status)) or self._new_head(method, route, status),
+                head,
                 duration_ms,
                 orjson.dumps(client),
                 orjson.dumps(request_id),

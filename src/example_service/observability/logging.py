@@ -84,11 +84,21 @@ def redact(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDi
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
 _PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[abxy]|pbkdf2[\w-]*|scrypt)\$[^\s'\",)\]]*")
 _SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(|$))", re.DOTALL)
+# A credential in a URL's query (`?access_token=...`, `&api_key=...`), as a client library logs
+# the URLs it calls.
+_QUERY_SECRET = re.compile(
+    r"([?&;][\w.\-]*(?:token|passw|secret|api[_\-]?key|signature|sig|auth)[\w.\-]*=)"
+    r"[^&#\s\"']+",
+    re.IGNORECASE,
+)
 _FREE_TEXT_KEYS = ("exception", "error", "reason", "detail", "message")
 
 
 def scrub_text(text: str) -> str:
-    """`text` with e-mail addresses masked, password hashes and SQL parameters removed."""
+    """`text` with e-mail addresses masked, password hashes, SQL parameters and credentials in
+    URL queries removed."""
+    if "=" in text:
+        text = _QUERY_SECRET.sub(r"\1***", text)
     if "[parameters:" in text:
         text = _SQL_PARAMETERS.sub("[parameters: ***]", text)
     if "$" in text:
@@ -125,6 +135,19 @@ def escape_controls(_logger: WrappedLogger, _name: str, event_dict: EventDict) -
                 _CONTROL if key == "exception" else _CONTROL_AND_NEWLINE
             )
     return event_dict
+
+
+def _trace_ids_processor() -> Processor:
+    from example_service.observability.tracing import current_ids  # noqa: PLC0415 - otel only
+
+    def add_trace_ids(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+        ids = current_ids()
+        if ids is not None:
+            event_dict.setdefault("trace_id", ids[0])
+            event_dict.setdefault("span_id", ids[1])
+        return event_dict
+
+    return add_trace_ids
 
 
 def add_request_id(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
@@ -210,8 +233,11 @@ def _orjson_bytes(obj: Any, **_kw: Any) -> bytes:
     return orjson.dumps(obj, default=str)
 
 
-def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) -> Sink:
+def configure_logging(
+    settings: LogSettings, stream: IO[bytes] | None = None, *, trace_ids: bool = False
+) -> Sink:
     """Configure structlog and the stdlib root logger; returns the sink every line goes to.
+    With `trace_ids` (TELEMETRY_OTEL), lines written inside a span carry its trace and span ids.
 
     Safe to call more than once (each call replaces the previous configuration).
     """
@@ -220,6 +246,7 @@ def configure_logging(settings: LogSettings, stream: IO[bytes] | None = None) ->
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
+        *([_trace_ids_processor()] if trace_ids else []),
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact,

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.exposition import start_http_server
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder, start_http_server
 from prometheus_client.registry import Collector
 
 from example_service.errors.exceptions import UnauthorizedError
@@ -43,8 +43,10 @@ def install_metrics_route(app: FastAPI, settings: TelemetrySettings) -> None:
             raise UnauthorizedError("Metrics need the scrape token.")
 
     async def metrics(request: Request) -> Response:
-        registry = request.app.state.telemetry.registry
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        registry = request.app.state.telemetry.scrape_registry()
+        # OpenMetrics when the scraper asks for it (Prometheus does): exemplars need it.
+        encode, media_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(registry), media_type=media_type)
 
     app.add_api_route(
         "/metrics",
@@ -82,13 +84,14 @@ _STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.
 
 
 class BreakerCollector(Collector):
-    """`circuit_breaker_state{breaker}`: 0 closed, 1 half-open, 2 open, read at scrape time
-    (nothing is counted on the request path)."""
+    """`circuit_breaker_state{breaker}` (0 closed, 1 half-open, 2 open) and
+    `circuit_breaker_transitions_total{breaker,state}`, read at scrape time (nothing is counted
+    on the request path but a transition)."""
 
     def __init__(self, breakers: Breakers) -> None:
         self.breakers = breakers
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         gauge = GaugeMetricFamily(
             "circuit_breaker_state",
             "Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open",
@@ -97,3 +100,38 @@ class BreakerCollector(Collector):
         for breaker in self.breakers:
             gauge.add_metric([breaker.name], _STATE_VALUE[breaker.state])
         yield gauge
+        transitions = CounterMetricFamily(
+            "circuit_breaker_transitions",
+            "Circuit breaker state changes, by the state entered",
+            labels=["breaker", "state"],
+        )
+        for breaker in self.breakers:
+            for state in BreakerState:
+                count = self.breakers.transitions[breaker.name, state.value]
+                transitions.add_metric([breaker.name, state.value], count)
+        yield transitions
+
+
+class PoolCollector(Collector):
+    """`db_pool_size` and `db_pool_connections{state}` (in_use, idle) of the engine's pool, read
+    at scrape time. A pool without these figures (SQLite's, for one) reports nothing."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pool = self.pool
+        if not all(callable(getattr(pool, name, None)) for name in _POOL_FIGURES):
+            return
+        yield GaugeMetricFamily(
+            "db_pool_size", "Connections the database pool keeps (DATABASE_POOL_SIZE)", pool.size()
+        )
+        connections = GaugeMetricFamily(
+            "db_pool_connections", "Pooled database connections by state", labels=["state"]
+        )
+        connections.add_metric(["in_use"], pool.checkedout())
+        connections.add_metric(["idle"], pool.checkedin())
+        yield connections
+
+
+_POOL_FIGURES = ("size", "checkedout", "checkedin")

@@ -25,6 +25,7 @@ from example_service.outbound.errors import (
     retryable,
     throttled,
 )
+from example_service.outbound.metrics import OutboundMetrics
 from example_service.resilience.breaker import CircuitBreaker
 from example_service.resilience.retry import RetryPolicy, call_with_retry
 
@@ -57,8 +58,12 @@ class ServiceClient:
         breaker: CircuitBreaker,
         policy: RetryPolicy,
         health_path: str | None = None,
+        metrics: OutboundMetrics | None = None,
     ) -> None:
         self.name = name
+        self.metrics = metrics
+        if metrics is not None:
+            metrics.declare(name)
         self.url = url
         self.timeout = timeout
         self.attempt_timeout = attempt_timeout
@@ -115,12 +120,19 @@ class ServiceClient:
             if problem is None:
                 raise
             self._failed(request, exc, problem, attempts, started)
+            self._observe("error", started, attempts)
             raise problem from exc
         if response.status_code == 429:
             problem = throttled(response)
             self._failed(request, UpstreamStatusError(response), problem, attempts, started)
+            self._observe("throttled", started, attempts)
             raise problem
+        self._observe("ok", started, attempts)
         return response
+
+    def _observe(self, outcome: str, started: float, attempts: int) -> None:
+        if self.metrics is not None:
+            self.metrics.observe(self.name, outcome, time.monotonic() - started, attempts)
 
     async def get(self, path: str, **options: Unpack[Options]) -> httpx.Response:
         return await self.request("GET", path, **options)

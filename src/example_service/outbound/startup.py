@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from example_service.health.probes import Dependency
 from example_service.outbound.client import ServiceClient
+from example_service.outbound.metrics import OutboundMetrics
 from example_service.resilience.registry import Breakers
 from example_service.resilience.retry import RetryPolicy
 from example_service.settings import OutboundService, OutboundSettings, ResilienceSettings, Settings
@@ -40,6 +41,18 @@ async def _breaker_only() -> None:
     """Readiness of a service without a health path: its breaker says it all."""
 
 
+def _metrics(app: FastAPI) -> OutboundMetrics | None:
+    """The outbound counters with TELEMETRY_MODE=prometheus, created once per app (a registry
+    refuses a second family of one name; tests run a lifespan more than once)."""
+    registry = getattr(app.state.telemetry, "registry", None)
+    if registry is None:
+        return None
+    metrics: OutboundMetrics | None = getattr(app.state, "outbound_metrics", None)
+    if metrics is None:
+        metrics = app.state.outbound_metrics = OutboundMetrics(registry)
+    return metrics
+
+
 def start_outbound(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
     """`app.state.outbound`: name -> `ServiceClient`; the client closes with the lifespan."""
     section = settings.outbound
@@ -53,8 +66,13 @@ def start_outbound(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> N
         headers={"User-Agent": f"{settings.app.name}/{settings.app.version}"},
     )
     stack.push_async_callback(http.aclose)
+    if settings.telemetry.otel:
+        from example_service.observability.tracing import instrument_http  # noqa: PLC0415
+
+        instrument_http(http)
     policy = retry_policy(settings.resilience)
     breakers: Breakers = app.state.breakers
+    metrics = _metrics(app)
     clients: dict[str, ServiceClient] = {}
     for name, service in section.services.items():
         key = f"http:{name}"
@@ -69,6 +87,7 @@ def start_outbound(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> N
             breaker=breaker,
             policy=policy,
             health_path=service.health_path,
+            metrics=metrics,
         )
         clients[name] = client
         check = client.ping if service.health_path else _breaker_only

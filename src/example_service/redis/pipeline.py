@@ -90,6 +90,9 @@ class AutoPipeline:
         # Observable counters: tests and the benchmark read round trips per command.
         self.round_trips = 0
         self.commands = 0
+        # With tracing on (observability/tracing.py): each command gets a client span, child of
+        # the caller's span, ended when its reply arrives (batches mix several callers' commands).
+        self.tracer: Any | None = None
 
     def execute(self, *args: Any) -> asyncio.Future[Any]:
         return self._enqueue(args, pack_command(args), None, None)
@@ -120,6 +123,8 @@ class AutoPipeline:
     ) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
+        if self.tracer is not None:
+            self.tracer(future, "EVALSHA" if script is not None else str(args[0]))
         self._queue.append((args, packed, future, script, convert))
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 from example_service.observability.logging import get_logger
@@ -26,11 +27,14 @@ def _log_transition(breaker: CircuitBreaker, previous: BreakerState, state: Brea
 class Breakers:
     def __init__(self) -> None:
         self._by_name: dict[str, CircuitBreaker] = {}
+        # (breaker, state entered) -> how many times: for the transitions metric.
+        self.transitions: Counter[tuple[str, str]] = Counter()
 
     def add(self, breaker: CircuitBreaker) -> CircuitBreaker:
         if breaker.name in self._by_name:
             raise ValueError(f"a breaker named {breaker.name!r} exists already")
         breaker.listeners.append(_log_transition)
+        breaker.listeners.append(self._count_transition)
         self._by_name[breaker.name] = breaker
         return breaker
 
@@ -50,6 +54,11 @@ class Breakers:
                 clock=clock,
             )
         )
+
+    def _count_transition(
+        self, breaker: CircuitBreaker, _previous: BreakerState, state: BreakerState
+    ) -> None:
+        self.transitions[breaker.name, state.value] += 1
 
     def get(self, name: str) -> CircuitBreaker | None:
         return self._by_name.get(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
 from pydantic import (
@@ -54,6 +55,28 @@ class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["json", "console"] = "json"
     access_log: bool = True
+    # Request and response logging, masked (middleware/request_logging.py): off by default, the
+    # layer is then not installed. Bodies over the cap are not logged at all.
+    requests: bool = False
+    request_body_max_bytes: int = Field(default=10_240, ge=0, le=1_048_576)
+    request_exempt_paths: CsvList = Field(
+        default_factory=lambda: ["/health", "/api/v1/health", "/metrics", "/docs", "/redoc"]
+    )
+    # Extra field names whose values are always masked, and regexes whose matches are.
+    mask_fields: CsvList = Field(default_factory=list)
+    mask_patterns: CsvList = Field(default_factory=list)
+    # A request slower than this is logged (`http.slow_request`) and counted; 0 turns it off.
+    slow_request_seconds: float = Field(default=1.0, ge=0)
+
+    @field_validator("mask_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"LOG_MASK_PATTERNS: {pattern!r} is not a regex: {exc}") from exc
+        return patterns
 
 
 class DatabaseSettings(_Section):
@@ -71,6 +94,9 @@ class DatabaseSettings(_Section):
     # PostgreSQL: opening a connection, and any one statement (server side), at most this long.
     connect_timeout_seconds: float = Field(default=3.0, gt=0)
     statement_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A statement slower than this is logged (`db.slow_query`, its SQL without the values) and
+    # counted; 0 turns it off.
+    slow_query_seconds: float = Field(default=0.5, ge=0)
     echo: bool = False
 
     @property
