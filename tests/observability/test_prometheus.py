@@ -50,6 +50,8 @@ def service(redis_server: RedisServer, postgres_url: str, tmp_path: Path) -> Ite
         "TELEMETRY_MODE": "prometheus",
         "TELEMETRY_METRICS_TOKEN": TOKEN,
         "OUTBOUND_SERVICES": '{"payments": "http://127.0.0.1:9"}',  # never called: its series
+        "SECURITY_ENABLE_DDOS_PROTECTION": "true",  # and the abuse layer's
+        "SECURITY_ENABLE_ALERTING": "true",
         # Every request and statement is "slow": their counters get series at once.
         "LOG_SLOW_REQUEST_SECONDS": "0.000001",
         "DATABASE_SLOW_QUERY_SECONDS": "0.000001",

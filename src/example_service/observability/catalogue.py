@@ -23,6 +23,7 @@ from example_service.settings import (
     DatabaseSettings,
     LogSettings,
     OutboundSettings,
+    SecuritySettings,
     Settings,
     TelemetrySettings,
 )
@@ -50,8 +51,10 @@ async def _collect() -> list[MetricDoc]:
             database=DatabaseSettings(url=url, slow_query_seconds=1e-9),
             log=LogSettings(level="ERROR", slow_request_seconds=1e-9),
             telemetry=TelemetrySettings(mode="prometheus", metrics_public=True),
-            # One outbound service (never called) so that its families are listed too.
+            # One outbound service (never called) and the abuse protection, so that their
+            # families are listed too.
             outbound=OutboundSettings(services={"example": "http://127.0.0.1:9"}),
+            security=SecuritySettings(enable_ddos_protection=True, enable_alerting=True),
         )
         app = create_app(settings)
         async with app.router.lifespan_context(app):

@@ -61,6 +61,7 @@ def _install_abuse(
     from example_service.security.addresses import AddressSet, ClientKeys  # noqa: PLC0415
     from example_service.security.alerts import SecurityAlerts  # noqa: PLC0415
     from example_service.security.bans import BanPolicy, Bans  # noqa: PLC0415
+    from example_service.security.bans.base import KINDS  # noqa: PLC0415
 
     security = settings.security
     bans = None
@@ -72,6 +73,8 @@ def _install_abuse(
             counter = Counter(
                 "security_bans_total", "Clients banned, by reason", ["kind"], registry=registry
             )
+            for kind in KINDS:  # at 0 from the start: the alert rules' series exist
+                counter.labels(kind)
         bans = Bans(
             BanPolicy.from_settings(security),
             counter=counter,

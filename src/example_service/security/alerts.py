@@ -71,6 +71,9 @@ class SecurityAlerts:
                 ["kind", "scope"],
                 registry=registry,
             )
+            for kind in self.per_client:  # at 0 from the start: the alert rules' series exist
+                for scope in ("client", "total"):
+                    self._counter.labels(kind, scope)
 
     def use_redis(self, redis: RedisLayer) -> None:
         from example_service.security.alerts_redis import RedisAlertCounts  # noqa: PLC0415 - Redis only when configured
