@@ -10,10 +10,11 @@ Installed only when SECURITY_TRUSTED_PROXIES is set, outside every other inner l
 
 from __future__ import annotations
 
-from functools import lru_cache
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import ip_address
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from example_service.security.addresses import AddressSet
 
 _SCHEMES = {
     "http": {"http": "http", "https": "https"},
@@ -21,21 +22,8 @@ _SCHEMES = {
 }
 
 
-class TrustedProxies:
-    """Membership test for IPs and CIDRs, parsed once; answers cached per address."""
-
-    def __init__(self, entries: list[str]) -> None:
-        self.networks: list[IPv4Network | IPv6Network] = [
-            ip_network(entry.strip(), strict=False) for entry in entries
-        ]
-        self.contains = lru_cache(maxsize=4096)(self._contains)
-
-    def _contains(self, host: str) -> bool:
-        try:
-            address = ip_address(host)
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
+# Membership of the trusted proxies' IPs and CIDRs: the deny list's address set.
+TrustedProxies = AddressSet
 
 
 def client_from_chain(chain: list[str], trusted: TrustedProxies) -> str | None:
