@@ -1,11 +1,20 @@
-"""The `example-service` command line: serve, config, health, db, users, cache (and more groups
+"""The `example-service` command line: serve, config, health, db, users, cache,
+generate (and more groups
 as they land)."""
 
 from __future__ import annotations
 
 import typer
 
-from example_service.cli import cache_cmd, config_cmd, db_cmd, health_cmd, serve_cmd, users_cmd
+from example_service.cli import (
+    cache_cmd,
+    config_cmd,
+    db_cmd,
+    generate_cmd,
+    health_cmd,
+    serve_cmd,
+    users_cmd,
+)
 
 
 def build_cli() -> typer.Typer:
@@ -21,6 +30,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(db_cmd.build(), name="db")
     cli.add_typer(users_cmd.build(), name="users")
     cli.add_typer(cache_cmd.build(), name="cache")
+    cli.add_typer(generate_cmd.build(), name="generate")
     return cli
 
 
