@@ -76,3 +76,15 @@ def add_enum_members(source: str, enum: str, members: dict[str, str]) -> str:
         if not re.search(rf"^    {name} = ", body, re.MULTILINE)
     )
     return source[: match.end(1)] + new + source[match.end(1) :]
+
+
+def noqa_on_last(source: str, prefix: str, noqa: str = "  # noqa: F401") -> str:
+    """Keep `noqa` on the last line starting with `prefix` only.
+
+    ruff reports the side-effect imports `import a.b.models` as unused on the last of them alone
+    (they bind the same top-level name), and an unneeded `noqa` is itself an error.
+    """
+    lines = [line.removesuffix(noqa) for line in source.split("\n")]
+    last = max(index for index, line in enumerate(lines) if line.startswith(prefix))
+    lines[last] += noqa
+    return "\n".join(lines)

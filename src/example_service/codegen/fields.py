@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from example_service.codegen.errors import GenerateError
-from example_service.codegen.names import check_identifier
+from example_service.codegen.names import MAX_LENGTH, check_identifier
 
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Columns every generated model has, and names SQLAlchemy's declarative base reserves.
@@ -78,8 +80,11 @@ def parse_field(spec: str) -> Field:
     check_identifier(name, "field")
     if not _FIELD_NAME.match(name):
         raise GenerateError(f"--field {spec!r}: use lowercase letters, digits and underscores")
+    if len(name) > MAX_LENGTH:
+        raise GenerateError(f"--field {spec!r}: longer than {MAX_LENGTH} characters")
     field = Field(name, kind, optional or kind == "fk")
-    if field.attr in RESERVED:
+    if field.attr in RESERVED or field.attr.startswith("model_") or hasattr(BaseModel, field.attr):
+        # pydantic's own attributes: a field of that name would shadow them.
         raise GenerateError(f"--field {spec!r}: {field.attr!r} is reserved")
     return field
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from example_service.codegen.errors import GenerateError
 
+# Table, index and constraint names are built from it; PostgreSQL's limit is 63 bytes.
+MAX_LENGTH = 40
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -48,6 +50,8 @@ class Names:
     @classmethod
     def parse(cls, name: str) -> Names:
         check_identifier(name, "NAME")
+        if len(name) > MAX_LENGTH:
+            raise GenerateError(f"NAME {name!r} is longer than {MAX_LENGTH} characters")
         singular = snake(name)
         if not singular or snake(name).replace("_", "") != name.replace("_", "").lower():
             raise GenerateError(f"NAME {name!r}: use letters, digits and underscores")

@@ -87,8 +87,6 @@ class ResourceSpec:
 
 
 def check_name(project: Project, names: Names) -> None:
-    if names.cls in _TAKEN_CLASSES or names.singular in _TAKEN_NAMES:
-        raise GenerateError(f"NAME {names.cls!r} is a name the generated code already uses")
     for name in {names.singular, names.plural}:
         for path in (project.package / name, project.package / f"{name}.py"):
             if not path.exists():
@@ -99,6 +97,8 @@ def check_name(project: Project, names: Names) -> None:
             raise GenerateError(
                 f"NAME {names.cls!r}: {project.relative(path)} is an existing domain or module"
             )
+    if names.cls in _TAKEN_CLASSES or names.singular in _TAKEN_NAMES:
+        raise GenerateError(f"NAME {names.cls!r} is a name the generated code already uses")
 
 
 def check_parts(project: Project, spec: ResourceSpec) -> None:
@@ -181,7 +181,8 @@ def _edit(plan: Plan, relative: str, change: Any, names: Names) -> None:
 
 
 def _register_model(source: str, names: Names) -> str:
-    return edits.add_import(source, f"import {PACKAGE}.{names.plural}.models")
+    source = edits.add_import(source, f"import {PACKAGE}.{names.plural}.models")
+    return edits.noqa_on_last(source, f"import {PACKAGE}.")
 
 
 def _add_permissions(source: str, names: Names) -> str:
