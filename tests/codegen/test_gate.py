@@ -1,4 +1,4 @@
-"""The gate: generated resources pass, as written, ruff, mypy --strict, their migrations up and
+"""The gate: generated resources, a router and a middleware pass, as written, ruff, mypy --strict, their migrations up and
 down on SQLite and PostgreSQL, and their own tests (on both databases). One resource has every
 field type and soft delete, the other the defaults: between them, every branch of the templates.
 
@@ -23,6 +23,12 @@ FIELDS = [
     "due_at:datetime?",
     "reviewer:fk",
 ]
+GENERATED_TESTS = (
+    "tests/stock_items",
+    "tests/notes",
+    "tests/webhooks",
+    "tests/middleware/test_audit_log.py",
+)
 TABLES_SCRIPT = (
     "import asyncio, sys\n"
     "from sqlalchemy import inspect\n"
@@ -44,6 +50,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate = ("example-service", "generate", "resource")
     run(root, *generate, "StockItem", *fields, "--soft-delete", "--root", str(root))
     run(root, *generate, "Note", "--field", "pinned:bool?", "--root", str(root))
+    run(root, "example-service", "generate", "router", "webhooks", "--prefix", "/hooks/in")
+    run(root, "example-service", "generate", "middleware", "audit_log", "--root", str(root))
     return root
 
 
@@ -77,7 +85,7 @@ def test_ruff_is_clean(project: Path) -> None:
 
 
 def test_mypy_strict_is_clean(project: Path) -> None:
-    run(project, "mypy", "--strict", "src/example_service", "tests/stock_items", "tests/notes")
+    run(project, "mypy", "--strict", "src/example_service", *GENERATED_TESTS)
 
 
 def tables(project: Path, url: str) -> set[str]:
@@ -102,8 +110,9 @@ def test_generated_tests_pass(project: Path) -> None:
     result = run(
         project,
         *("python", "-m", "pytest", "-q", "-p", "no:cacheprovider"),
-        *("tests/stock_items", "tests/notes"),
+        *GENERATED_TESTS,
         timeout=600,
     )
-    # Seven tests for each resource, each on SQLite and PostgreSQL: none skipped.
-    assert "28 passed" in result.stdout and "skipped" not in result.stdout, result.stdout
+    # Seven tests for each resource, each on SQLite and PostgreSQL, two for the router and two
+    # for the middleware: none skipped.
+    assert "32 passed" in result.stdout and "skipped" not in result.stdout, result.stdout

@@ -107,6 +107,40 @@ def build() -> typer.Typer:
             for path in _guarded(lambda: generate_migration(project, message)):
                 typer.echo(f"{'create':9} {project.relative(path)}")
 
+    @group.command("router")
+    def router(
+        name: Annotated[str, typer.Argument(help="Package name, e.g. webhooks.")],
+        *,
+        prefix: Annotated[
+            str | None, typer.Option(help="Path under the API prefix. Default: /NAME.")
+        ] = None,
+        force: Force = False,
+        dry_run: DryRun = False,
+        root: Root = Path(),
+    ) -> None:
+        """A router in a package of its own, registered in the app, with its test."""
+        from example_service.codegen.project import Project  # noqa: PLC0415
+        from example_service.codegen.scaffold import plan_router  # noqa: PLC0415
+
+        planned = _guarded(lambda: plan_router(Project.at(root), name, prefix))
+        _apply(planned, force=force, dry_run=dry_run)
+
+    @group.command("middleware")
+    def middleware(
+        name: Annotated[str, typer.Argument(help="Module name, e.g. audit_log.")],
+        *,
+        force: Force = False,
+        dry_run: DryRun = False,
+        root: Root = Path(),
+    ) -> None:
+        """A pure ASGI middleware skeleton in middleware/, with its test (add it to the stack
+        in create_app yourself: its place in the order matters)."""
+        from example_service.codegen.project import Project  # noqa: PLC0415
+        from example_service.codegen.scaffold import plan_middleware  # noqa: PLC0415
+
+        planned = _guarded(lambda: plan_middleware(Project.at(root), name))
+        _apply(planned, force=force, dry_run=dry_run)
+
     @group.command("migration")
     def migration(
         message: Annotated[str, typer.Argument(help="What it changes, e.g. 'add user roles'.")],

@@ -26,6 +26,11 @@ class Plan:
     def create(self, relative: str, content: str) -> None:
         self.changes.append(Change(self.project.root / relative, content))
 
+    def create_missing(self, relative: str, content: str) -> None:
+        """Create a file only where there is none (a package's `__init__.py`)."""
+        if not (self.project.root / relative).exists():
+            self.create(relative, content)
+
     def edit(self, relative: str, content: str) -> None:
         path = self.project.root / relative
         if path.read_text() != content:

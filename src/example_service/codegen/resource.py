@@ -165,7 +165,7 @@ def plan_resource(project: Project, spec: ResourceSpec) -> Plan:
     if "router" in spec.parts:
         _edit(plan, f"src/{PACKAGE}/app.py", _register_router, names)
     if "tests" in spec.parts:
-        plan.create(f"tests/{names.plural}/__init__.py", render("tests/__init__.py.j2"))
+        plan.create_missing(f"tests/{names.plural}/__init__.py", "")
         plan.create(
             f"tests/{names.plural}/test_{names.plural}.py",
             render("tests/test_resource.py.j2", **values),
