@@ -1,8 +1,9 @@
-"""The gate: generated resources, a router and a middleware pass, as written, ruff, mypy --strict, their migrations up and
-down on SQLite and PostgreSQL, and their own tests (on both databases). One resource has every
-field type and soft delete, the other the defaults: between them, every branch of the templates.
+"""The gate: generated code passes, as written, ruff, mypy --strict, its migrations up and down
+on SQLite and PostgreSQL, and its own tests (on both databases).
 
-Everything runs in a scratch copy of the project, in child processes of this virtualenv.
+Two resources (one with every field type and soft delete, one with the defaults: between them,
+every branch of the templates), a router and a middleware, generated into a scratch copy of the
+project and checked there, in child processes of this virtualenv.
 """
 
 from __future__ import annotations
