@@ -79,7 +79,15 @@ def test_config_show_prints_notices_apart(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["config", "show"], ["db", "--help"], ["cache", "--help"]]
+    "argv",
+    [
+        ["--help"],
+        ["config", "show"],
+        ["db", "--help"],
+        ["cache", "--help"],
+        ["generate", "--help"],
+        ["dev", "--help"],
+    ],
 )
 def test_light_commands_import_no_framework(argv: list[str]) -> None:
     # The CLI starts in well under a second: the web framework, the ORM, the server and the

@@ -1,6 +1,5 @@
-"""The `example-service` command line: serve, config, health, db, users, cache,
-generate (and more groups
-as they land)."""
+"""The `example-service` command line: serve, config, health, db, users, cache, generate,
+dev (and more groups as they land)."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from example_service.cli import (
     cache_cmd,
     config_cmd,
     db_cmd,
+    dev_cmd,
     generate_cmd,
     health_cmd,
     serve_cmd,
@@ -31,6 +31,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(users_cmd.build(), name="users")
     cli.add_typer(cache_cmd.build(), name="cache")
     cli.add_typer(generate_cmd.build(), name="generate")
+    cli.add_typer(dev_cmd.build(), name="dev")
     return cli
 
 
