@@ -11,8 +11,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# The generated tests run on the suite's own fixtures.
-TEST_SUPPORT = ("__init__.py", "conftest.py", "servers.py", "identity.py")
+# The generated tests run on the suite's own fixtures; the project's checks that every route
+# declares its errors and that the migrations match the models run on the generated code too.
+TEST_SUPPORT = (
+    "__init__.py",
+    "conftest.py",
+    "servers.py",
+    "identity.py",
+    "errors/__init__.py",
+    "errors/conftest.py",
+    "errors/test_openapi.py",
+    "db/__init__.py",
+    "db/test_migrations.py",
+)
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
@@ -21,8 +32,8 @@ def copy_project(dest: Path, *, tests: bool = True) -> Path:
     shutil.copytree(ROOT / "migrations", dest / "migrations", ignore=_IGNORE)
     shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
     if tests:
-        (dest / "tests").mkdir()
         for name in TEST_SUPPORT:
+            (dest / "tests" / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / "tests" / name, dest / "tests" / name)
     return dest
 
