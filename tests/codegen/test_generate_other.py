@@ -63,6 +63,11 @@ def test_middleware_dry_run_then_overwrite_only_with_force(project: Path) -> Non
     assert invoke(project, "middleware", "audit_log", "--force").exit_code == 0
 
 
+def test_migration_failure_is_one_line(project: Path) -> None:
+    (project / "src/example_service/db/models.py").write_text("raise ImportError('broken')\n")
+    assert_refused(invoke(project, "migration", "x"), "autogenerate failed: ImportError: broken")
+
+
 def test_migration_autogenerates_a_changed_model_formatted(project: Path) -> None:
     models = project / "src/example_service/api_keys/models.py"
     models.write_text(
@@ -83,6 +88,7 @@ def test_migration_autogenerates_a_changed_model_formatted(project: Path) -> Non
 
 
 def test_migration_writes_nothing_when_models_match(project: Path) -> None:
-    result = run(project, "example-service", "generate", "migration", "nothing")
-    assert "no change" in result.stdout
+    result = invoke(project, "migration", "nothing")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "no change: the models match the head\n"
     assert [p.name for p in (project / "migrations/versions").glob("*.py")] == ["0001_identity.py"]
