@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,6 +67,19 @@ def drop_benchmarks(root: Path) -> None:
     makefile.write_text(text.replace(" bench scripts", " scripts").replace(" bench ", " "))
 
 
+def reformat(root: Path) -> bool:
+    """New names change line lengths and import order: ruff puts them right, when it is there
+    (beside this interpreter or on PATH). False without it."""
+    beside = Path(sys.executable).parent / "ruff"
+    ruff = str(beside) if beside.is_file() else shutil.which("ruff")
+    if ruff is None:
+        return False
+    paths = [name for name in ("src", "tests", "bench", "scripts") if (root / name).is_dir()]
+    for args in (["check", "--fix-only", "--select", "I", "--quiet"], ["format", "--quiet"]):
+        subprocess.run([ruff, *args, *paths], cwd=root, check=False, timeout=300)  # noqa: S603
+    return True
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, help="Distribution and command name.")
@@ -84,6 +98,8 @@ def main(argv: list[str]) -> int:
     if args.benchmarks == "no":
         drop_benchmarks(root)
     print(f"renamed to {args.project} ({args.package})")
+    if not reformat(root):
+        print("ruff not found: run `make format` once to reformat the renamed code")
     return 0
 
 
