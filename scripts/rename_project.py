@@ -49,9 +49,20 @@ def rename(root: Path, project: str, package: str, description: str) -> None:
             new = new.replace(old_description, description.replace('"', "'"))
         if new != text:
             path.write_text(new, encoding="utf-8")
-    source = root / "src" / OLD_PACKAGE
-    if source.is_dir():
-        source.rename(root / "src" / package)
+    move_package(root / "src" / OLD_PACKAGE, root / "src" / package)
+
+
+def move_package(source: Path, target: Path) -> None:
+    """Move the package's files under the new name. On `copier update` the target exists (the
+    project's own modules are in it): the template's files replace theirs one by one."""
+    if not source.is_dir():
+        return
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(destination)
+    shutil.rmtree(source)
 
 
 def _description(pyproject: Path) -> str | None:
