@@ -91,3 +91,39 @@ def test_it_passes_its_own_gates_and_tests(rendered: Path) -> None:
     result = run(rendered, ".venv/bin/pytest", "-q", "-p", "no:cacheprovider", *SAMPLE, timeout=600)
     assert " passed" in result.stdout and " failed" not in result.stdout
     assert (rendered / ".venv/bin/acme-orders").is_file()
+
+
+def git(cwd: Path, *args: str) -> None:
+    run(cwd, "git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args)
+
+
+def test_copier_update_brings_template_changes_and_keeps_the_projects(tmp_path: Path) -> None:
+    template, project = tmp_path / "template", tmp_path / "project"
+    run(tmp_path, "git", "clone", "--quiet", str(ROOT), str(template))
+    copier = str(BIN / "copier")
+    run(
+        tmp_path,
+        copier,
+        "copy",
+        "--trust",
+        "--defaults",
+        "--quiet",
+        "--vcs-ref",
+        "HEAD",
+        "--data",
+        "project_name=acme-orders",
+        str(template),
+        str(project),
+    )
+    own = project / "src/acme_orders/orders.py"
+    own.write_text('"""The project\'s own module."""\n')
+    git(project, "init", "--quiet")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "start")
+    pagination = template / "src/example_service/db/pagination.py"
+    pagination.write_text(pagination.read_text().replace("MAX_LIMIT = 100", "MAX_LIMIT = 250"))
+    git(template, "commit", "--quiet", "--all", "-m", "a later change")
+    run(project, copier, "update", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD")
+    assert "MAX_LIMIT = 250" in (project / "src/acme_orders/db/pagination.py").read_text()
+    assert own.read_text() == '"""The project\'s own module."""\n'
+    assert not (project / "src/example_service").exists()
