@@ -31,8 +31,9 @@ def add_import(source: str, line: str) -> str:
         last = index
     if last is None:
         raise GenerateError(f"no example_service import to place {line!r} beside")
-    while not lines[last].rstrip().endswith((")", "F401")) and "(" in lines[last]:
-        last += 1  # past a parenthesised import
+    if lines[last].rstrip().endswith("("):  # past a parenthesised import's closing line
+        while lines[last].strip() != ")":
+            last += 1
     lines.insert(last + 1, line + "\n")
     return "".join(lines)
 
