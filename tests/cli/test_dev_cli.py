@@ -60,6 +60,15 @@ def test_test_passes_pytests_code_and_options() -> None:
     assert dev("test", "-k", "passes").exit_code == 0
     assert dev("test", "-x", "tests/test_sample.py").exit_code == 1
     assert dev("test", "-k", "no_such_test").exit_code == 5  # pytest: nothing collected
+    assert dev("test", "-m", "no_such_marker").exit_code == 5
+
+
+def test_run_passes_the_commands_exit_code() -> None:
+    assert dev("run", sys.executable, "-c", "raise SystemExit(3)").exit_code == 3
+    assert dev("run", "ruff", "--version").exit_code == 0  # found in the virtualenv
+    missing = dev("run", "no-such-command-here")
+    assert missing.exit_code == 127
+    assert missing.stderr == "error: no-such-command-here not found\n"
 
 
 def test_quality_runs_every_gate_and_exits_with_the_first_failure() -> None:
@@ -86,6 +95,9 @@ def test_serve_exits_with_the_servers_code(monkeypatch: pytest.MonkeyPatch) -> N
     # Production with the default JWT secret: the server refuses to start, exit code 2.
     monkeypatch.setenv("APP_ENVIRONMENT", "production")
     assert dev("serve", "--no-reload", "--port", "1").exit_code == 2
+    refused = dev("serve", "--workers", "2")
+    assert refused.exit_code == 2
+    assert refused.stderr == "error: --workers needs --no-reload\n"
 
 
 def test_clean_removes_caches_only() -> None:
