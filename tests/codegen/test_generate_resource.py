@@ -163,3 +163,24 @@ def test_output_is_lint_clean_for_long_names_and_every_shape(project: Path) -> N
     assert generate(project, "Tag", "--field", "label:text?", "--part", "model").exit_code == 0
     run(project, "ruff", "check", "src", "tests", "migrations")
     run(project, "ruff", "format", "--check", "src", "tests", "migrations")
+
+
+def test_asks_for_what_is_missing_in_a_terminal(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("example_service.cli.generate_cmd.is_terminal", lambda: True)
+    result = CliRunner().invoke(
+        build_cli(),
+        ["generate", "resource", "--root", str(project), *NO_MIGRATION],
+        input="Invoice\namount:decimal due:datetime?\ny\n",
+    )
+    assert result.exit_code == 0, result.output
+    models = (project / "src/example_service/invoices/models.py").read_text()
+    assert "amount: Mapped[Decimal]" in models
+    assert "due: Mapped[datetime | None]" in models
+    assert "deleted_at: Mapped[datetime | None]" in models  # soft delete: answered yes
+
+
+def test_asks_nothing_outside_a_terminal(project: Path) -> None:
+    result = CliRunner().invoke(build_cli(), ["generate", "resource", "--root", str(project)])
+    assert_refused(result, "NAME is missing (run it in a terminal to be asked for it)")

@@ -6,6 +6,7 @@ The generator and Jinja2 are imported when a command runs, not when the CLI star
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -50,12 +51,38 @@ def _apply(plan: Plan, *, force: bool, dry_run: bool) -> bool:
     return True
 
 
+def is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask(fields: list[str] | None, *, soft_delete: bool) -> tuple[str, list[str], bool]:
+    """What `generate resource` was not told, asked for in a terminal; elsewhere, a refusal."""
+    if not is_terminal():
+        raise _fail("NAME is missing (run it in a terminal to be asked for it)")
+    name: str = typer.prompt("Resource name (singular, e.g. Product)")
+    if not fields:
+        answer: str = typer.prompt(
+            "Fields, name:type separated by spaces (types: str text int bool decimal datetime "
+            "fk; ? for optional)",
+            default="name:str",
+        )
+        fields = answer.split()
+    if not soft_delete:
+        soft_delete = typer.confirm("Soft delete?", default=False)
+    return name, fields, soft_delete
+
+
 def build() -> typer.Typer:
     group = typer.Typer(help="Generate code in this project's layout.", no_args_is_help=True)
 
     @group.command("resource")
     def resource(
-        name: Annotated[str, typer.Argument(help="Singular name, e.g. Product or order_item.")],
+        name: Annotated[
+            str | None,
+            typer.Argument(
+                help="Singular name, e.g. Product or order_item (asked for in a terminal)."
+            ),
+        ] = None,
         *,  # typer passes options by name
         field: Annotated[
             list[str] | None,
@@ -89,6 +116,8 @@ def build() -> typer.Typer:
         from example_service.codegen.names import Names  # noqa: PLC0415
         from example_service.codegen.project import Project  # noqa: PLC0415
 
+        if name is None:
+            name, field, soft_delete = _ask(field, soft_delete=soft_delete)
         parts = tuple(part or gen.PARTS)
         unknown = sorted(set(parts) - set(gen.PARTS))
         if unknown:
