@@ -92,3 +92,15 @@ def test_migration_writes_nothing_when_models_match(project: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == "no change: the models match the head\n"
     assert [p.name for p in (project / "migrations/versions").glob("*.py")] == ["0001_identity.py"]
+
+
+def test_a_resource_whose_migration_fails_says_how_to_finish(project: Path) -> None:
+    (project / "migrations/env.py").write_text("raise ImportError('broken')\n")
+    result = invoke(project, "resource", "Product")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: autogenerate failed: ImportError: broken",
+        "the files are written: once fixed, run "
+        "`example-service generate migration 'add products'`",
+    ]
+    assert (project / "src/example_service/products/models.py").is_file()

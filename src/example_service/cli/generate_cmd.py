@@ -133,7 +133,16 @@ def build() -> typer.Typer:
         project, spec, planned = _guarded(plan)
         if _apply(planned, force=force, dry_run=dry_run) and "migration" in parts:
             message = f"add {spec.names.plural}"
-            for path in _guarded(lambda: generate_migration(project, message)):
+            try:
+                paths = _guarded(lambda: generate_migration(project, message))
+            except typer.Exit:
+                typer.echo(
+                    f"the files are written: once fixed, run `example-service generate "
+                    f"migration '{message}'`",
+                    err=True,
+                )
+                raise
+            for path in paths:
                 typer.echo(f"{'create':9} {project.relative(path)}")
 
     @group.command("router")
