@@ -86,6 +86,8 @@ def test_config_show_prints_notices_apart(monkeypatch: pytest.MonkeyPatch) -> No
         ["db", "--help"],
         ["cache", "--help"],
         ["security", "bans", "--help"],
+        ["generate", "--help"],
+        ["dev", "--help"],
     ],
 )
 def test_light_commands_import_no_framework(argv: list[str]) -> None:

@@ -1,5 +1,5 @@
-"""The `example-service` command line: serve, config, health, db, users, cache, security (and
-more groups as they land)."""
+"""The `example-service` command line: serve, config, health, db, users, cache, security,
+monitor, generate, dev (and more groups as they land)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from example_service.cli import (
     cache_cmd,
     config_cmd,
     db_cmd,
+    dev_cmd,
+    generate_cmd,
     health_cmd,
     monitor_cmd,
     security_cmd,
@@ -32,6 +34,8 @@ def build_cli() -> typer.Typer:
     cli.add_typer(cache_cmd.build(), name="cache")
     cli.add_typer(security_cmd.build(), name="security")
     cli.add_typer(monitor_cmd.build(), name="monitor")
+    cli.add_typer(generate_cmd.build(), name="generate")
+    cli.add_typer(dev_cmd.build(), name="dev")
     return cli
 
 

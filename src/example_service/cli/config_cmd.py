@@ -1,4 +1,5 @@
-"""`example-service config show`: the effective settings, secrets masked."""
+"""`example-service config show`: the effective settings, secrets masked; `config check`:
+whether this environment can run the service."""
 
 from __future__ import annotations
 
@@ -20,5 +21,19 @@ def build() -> typer.Typer:
             typer.echo(f"notice: {notice}", err=True)
         dump = settings.public_dump()
         typer.echo(orjson.dumps(dump, option=orjson.OPT_INDENT_2, default=str).decode())
+
+    @group.command("check")
+    def check() -> None:
+        """Check the settings, the database (reachable, migrated) and Redis (when configured);
+        exit 1 naming each problem."""
+        from example_service.cli import config_check  # noqa: PLC0415
+
+        fine, problems = config_check.run()
+        for line in fine:
+            typer.echo(f"ok: {line}")
+        for line in problems:
+            typer.echo(f"problem: {line}", err=True)
+        if problems:
+            raise typer.Exit(1)
 
     return group

@@ -1,4 +1,5 @@
-"""`example-service db upgrade | downgrade | current | revision`: Alembic on DATABASE_URL.
+"""`example-service db upgrade | downgrade | current | revision`: Alembic on DATABASE_URL;
+`db seed`: demo accounts.
 
 Alembic and SQLAlchemy are imported when a command runs, not when the CLI starts (~0.6 s).
 """
@@ -58,5 +59,47 @@ def build() -> typer.Typer:
         """Create a new migration script."""
         command, config = _alembic()
         command.revision(config, message=message, autogenerate=autogenerate)
+
+    @group.command("seed")
+    def seed(
+        password: Annotated[
+            str,
+            typer.Option(
+                prompt=True,
+                hide_input=True,
+                envvar="SEED_PASSWORD",
+                help="The demo accounts' password (or set SEED_PASSWORD).",
+            ),
+        ],
+        users: Annotated[
+            int, typer.Option(min=0, max=100, help="Demo users besides the admin.")
+        ] = 3,
+    ) -> None:
+        """Create demo accounts (admin@example.com, user1@example.com, ...) once; refused in
+        production."""
+        import asyncio  # noqa: PLC0415
+
+        from pydantic import ValidationError  # noqa: PLC0415
+
+        from example_service.cli import seed as seeding  # noqa: PLC0415
+        from example_service.errors.exceptions import AppError  # noqa: PLC0415
+        from example_service.settings import Settings  # noqa: PLC0415
+
+        settings = Settings.load()
+        if settings.app.is_production:
+            typer.echo("error: refusing to seed demo accounts in production", err=True)
+            raise typer.Exit(1)
+        try:
+            created, present = asyncio.run(seeding.seed(settings, password, users))
+        except AppError as exc:  # the password policy refused the password
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+        except ValidationError as exc:  # too short or too long for any account
+            typer.echo(f"error: password: {exc.errors()[0]['msg']}", err=True)
+            raise typer.Exit(1) from None
+        for email in created:
+            typer.echo(f"created  {email}")
+        for email in present:
+            typer.echo(f"present  {email}")
 
     return group

@@ -1,0 +1,118 @@
+"""Give a copy of this project its own name: `python scripts/rename_project.py --project NAME
+--package NAME --description TEXT [--benchmarks yes|no]`, run in the copy's root.
+
+Copier runs it after `copier copy` and `copier update` (copier.yml): the template's files are
+copied as they are, so that the codegen templates' own Jinja2 is left alone, then renamed here.
+Every text file's `example_service` and `example-service` become the new names, the package
+folder moves, and the description replaces this one's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+OLD_PACKAGE = "example_service"
+OLD_PROJECT = "example-service"
+SKIP_FILES = {".copier-answers.yml"}  # it says where the template is: left as written
+SKIP_DIRS = {".git", ".venv", ".tools", "var", "__pycache__", ".mypy_cache", ".ruff_cache"}
+_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+
+
+def text_files(root: Path) -> list[Path]:
+    found = []
+    for path in sorted(root.rglob("*")):
+        if SKIP_DIRS & set(path.relative_to(root).parts) or path.name in SKIP_FILES:
+            continue
+        if not path.is_file():
+            continue
+        if path.resolve() == Path(__file__).resolve():
+            continue  # its own names are the old ones
+        try:
+            path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # binary: a compressed word list, an image
+        found.append(path)
+    return found
+
+
+def rename(root: Path, project: str, package: str, description: str) -> None:
+    old_description = _description(root / "pyproject.toml")
+    for path in text_files(root):
+        text = path.read_text(encoding="utf-8")
+        new = text.replace(OLD_PACKAGE, package).replace(OLD_PROJECT, project)
+        if path.name == "pyproject.toml" and old_description:
+            new = new.replace(old_description, description.replace('"', "'"))
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+    move_package(root / "src" / OLD_PACKAGE, root / "src" / package)
+
+
+def move_package(source: Path, target: Path) -> None:
+    """Move the package's files under the new name. On `copier update` the target exists (the
+    project's own modules are in it): the template's files replace theirs one by one."""
+    if not source.is_dir():
+        return
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(destination)
+    shutil.rmtree(source)
+
+
+def _description(pyproject: Path) -> str | None:
+    match = re.search(r'^description = "(.*)"$', pyproject.read_text(), re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def drop_benchmarks(root: Path) -> None:
+    shutil.rmtree(root / "bench", ignore_errors=True)
+    makefile = root / "Makefile"
+    text = makefile.read_text()
+    text = re.sub(r"\n## Load benchmark.*?\n\n", "\n\n", text, flags=re.DOTALL)
+    makefile.write_text(text.replace(" bench scripts", " scripts").replace(" bench ", " "))
+
+
+def reformat(root: Path) -> bool:
+    """New names change line lengths and import order: ruff puts them right, when it is there
+    (beside this interpreter or on PATH). False without it."""
+    beside = Path(sys.executable).parent / "ruff"
+    ruff = str(beside) if beside.is_file() else shutil.which("ruff")
+    if ruff is None:
+        return False
+    paths = [name for name in ("src", "tests", "bench", "scripts") if (root / name).is_dir()]
+    for args in (["check", "--fix-only", "--select", "I", "--quiet"], ["format", "--quiet"]):
+        subprocess.run([ruff, *args, *paths], cwd=root, check=False, timeout=300)  # noqa: S603
+    return True
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", required=True, help="Distribution and command name.")
+    parser.add_argument("--package", required=True, help="Python package name.")
+    parser.add_argument("--description", default="")
+    parser.add_argument("--benchmarks", choices=("yes", "no"), default="yes")
+    args = parser.parse_args(argv)
+    if not _PROJECT_NAME.match(args.project):
+        parser.error(f"--project {args.project!r}: lowercase words joined by hyphens")
+    if not args.package.isidentifier() or not args.package.islower():
+        parser.error(f"--package {args.package!r}: a lowercase Python identifier")
+    root = Path.cwd()
+    if not (root / "src").is_dir():
+        parser.error(f"{root} has no src/: run it in the project's root")
+    rename(root, args.project, args.package, args.description)
+    if args.benchmarks == "no":
+        drop_benchmarks(root)
+    print(f"renamed to {args.project} ({args.package})")
+    if not reformat(root):
+        print("ruff not found: run `make format` once to reformat the renamed code")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

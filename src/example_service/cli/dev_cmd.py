@@ -1,0 +1,160 @@
+"""`example-service dev ...`: the development tools behind one command, run from the project
+root. Each is a thin wrapper that exits with its tool's own exit code.
+
+The tools come from this interpreter's virtualenv (`uv sync` installs them), else from PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from example_service.cli import dev_info
+
+# What the linters and formatter cover, as in the Makefile; those missing are left out.
+CODE_PATHS = ("src", "tests", "bench", "scripts")
+CACHES = (".pytest_cache", ".mypy_cache", ".ruff_cache", "htmlcov", ".coverage")
+NOT_FOUND = 127  # what a shell answers for a missing command
+
+
+def tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if found is None:
+        typer.echo(f"error: {name} not found: install the dev dependencies (uv sync)", err=True)
+        raise typer.Exit(NOT_FOUND)
+    return found
+
+
+def call(name: str, *args: str) -> int:
+    """Run tool `name`, its output straight to the terminal; its exit code."""
+    return subprocess.run([tool(name), *args], check=False).returncode  # noqa: S603
+
+
+def code_paths() -> list[str]:
+    return [path for path in CODE_PATHS if Path(path).exists()]
+
+
+def lint(fix: Annotated[bool, typer.Option(help="Apply ruff's safe fixes.")] = False) -> None:
+    """ruff check over src, tests, bench and scripts."""
+    raise typer.Exit(call("ruff", "check", *(["--fix"] if fix else []), *code_paths()))
+
+
+def format_(
+    check: Annotated[bool, typer.Option(help="Only report what would change.")] = False,
+) -> None:
+    """ruff format over src, tests, bench and scripts."""
+    raise typer.Exit(call("ruff", "format", *(["--check"] if check else []), *code_paths()))
+
+
+def typecheck() -> None:
+    """mypy, strict, as configured in pyproject.toml."""
+    raise typer.Exit(call("mypy"))
+
+
+def run_tests(
+    paths: Annotated[list[str] | None, typer.Argument(help="Test files or folders.")] = None,
+    *,
+    coverage: Annotated[bool, typer.Option(help="Measure coverage of src/.")] = False,
+    keyword: Annotated[
+        str | None, typer.Option("-k", help="Only tests matching this expression.")
+    ] = None,
+    marker: Annotated[
+        str | None, typer.Option("-m", help="Only tests with this marker (e.g. postgres).")
+    ] = None,
+    exitfirst: Annotated[bool, typer.Option("-x", help="Stop at the first failure.")] = False,
+) -> None:
+    """pytest (the whole suite by default)."""
+    args = ["--cov", "--cov-report=term"] if coverage else []
+    args += ["-k", keyword] if keyword else []
+    args += ["-m", marker] if marker else []
+    args += ["-x"] if exitfirst else []
+    raise typer.Exit(call("pytest", *args, *(paths or [])))
+
+
+def quality(fix: Annotated[bool, typer.Option(help="Fix and format first.")] = False) -> None:
+    """lint, format check and typecheck, all run; exits with the first failure's code."""
+    paths = code_paths()
+    steps = [["ruff", "check", *paths], ["ruff", "format", "--check", *paths], ["mypy"]]
+    if fix:
+        steps = [["ruff", "check", "--fix", *paths], ["ruff", "format", *paths], ["mypy"]]
+    codes = [call(*step) for step in steps]
+    failed = [" ".join(step[:2]) for step, code in zip(steps, codes, strict=True) if code]
+    if failed:
+        typer.echo(f"failed: {', '.join(failed)}", err=True)
+    raise typer.Exit(next((code for code in codes if code), 0))
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = True,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (with --no-reload).")] = 1,
+) -> None:
+    """`example-service serve` with reloading on, for development."""
+    if reload and workers > 1:
+        typer.echo("error: --workers needs --no-reload", err=True)
+        raise typer.Exit(2)
+    args = ["serve", "--host", host, "--port", str(port), "--workers", str(workers)]
+    args += ["--reload"] if reload else []
+    command = [sys.executable, "-m", "example_service", *args]
+    raise typer.Exit(subprocess.run(command, check=False).returncode)  # noqa: S603
+
+
+def run_command(
+    command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
+) -> None:
+    """Run a command with this virtualenv's tools first on PATH; its exit code."""
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+    found = shutil.which(command[0], path=env["PATH"])
+    if found is None:
+        typer.echo(f"error: {command[0]} not found", err=True)
+        raise typer.Exit(NOT_FOUND)
+    raise typer.Exit(subprocess.run([found, *command[1:]], env=env, check=False).returncode)  # noqa: S603
+
+
+def clean() -> None:
+    """Remove caches and coverage output (never .venv or var/)."""
+    found = [Path(name) for name in CACHES] + [
+        path for base in code_paths() for path in Path(base).rglob("__pycache__")
+    ]
+    for path in found:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        typer.echo(f"removed {path}")
+
+
+def info() -> None:
+    """Versions, the settings in effect (secrets masked) and the active backends."""
+    dev_info.show()
+
+
+def build() -> typer.Typer:
+    group = typer.Typer(
+        help="Development tools (ruff, mypy, pytest, the server).", no_args_is_help=True
+    )
+    group.command("lint")(lint)
+    group.command("format")(format_)
+    group.command("typecheck")(typecheck)
+    group.command("test")(run_tests)
+    group.command("quality")(quality)
+    group.command("serve")(serve)
+    group.command(
+        "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+    )(run_command)
+    group.command("clean")(clean)
+    group.command("info")(info)
+    return group

@@ -1,0 +1,149 @@
+"""`example-service dev ...`: each command exits with its tool's exit code; `dev info` masks
+secrets and names the backends in effect. Run in a scratch project (the test's directory)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from example_service.cli import build_cli
+
+MYPY_STRICT = '[tool.mypy]\nstrict = true\nfiles = ["src"]\n'
+
+
+def dev(*args: str) -> Result:
+    return CliRunner().invoke(build_cli(), ["dev", *args])
+
+
+def write(path: str, text: str) -> Path:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return target
+
+
+def test_lint_exits_with_ruffs_code_and_fixes() -> None:
+    bad = write("src/app.py", "import os\n")
+    assert dev("lint").exit_code == 1  # F401
+    assert dev("lint", "--fix").exit_code == 0
+    assert bad.read_text() == ""
+    assert dev("lint").exit_code == 0
+
+
+def test_format_check_then_format() -> None:
+    source = write("src/app.py", "x=1\n")
+    assert dev("format", "--check").exit_code == 1
+    assert source.read_text() == "x=1\n"
+    assert dev("format").exit_code == 0
+    assert source.read_text() == "x = 1\n"
+    assert dev("format", "--check").exit_code == 0
+
+
+def test_typecheck_exits_with_mypys_code() -> None:
+    write("pyproject.toml", MYPY_STRICT)
+    write("src/app.py", "def double(x):\n    return x * 2\n")
+    assert dev("typecheck").exit_code == 1  # untyped under --strict
+    write("src/app.py", "def double(x: int) -> int:\n    return x * 2\n")
+    assert dev("typecheck").exit_code == 0
+
+
+def test_test_passes_pytests_code_and_options() -> None:
+    write(
+        "tests/test_sample.py",
+        "def test_passes():\n    assert True\n\n\ndef test_fails():\n    assert False\n",
+    )
+    assert dev("test").exit_code == 1
+    assert dev("test", "-k", "passes").exit_code == 0
+    assert dev("test", "-x", "tests/test_sample.py").exit_code == 1
+    assert dev("test", "-k", "no_such_test").exit_code == 5  # pytest: nothing collected
+    assert dev("test", "-m", "no_such_marker").exit_code == 5
+
+
+def test_run_passes_the_commands_exit_code() -> None:
+    assert dev("run", sys.executable, "-c", "raise SystemExit(3)").exit_code == 3
+    assert dev("run", "ruff", "--version").exit_code == 0  # found in the virtualenv
+    missing = dev("run", "no-such-command-here")
+    assert missing.exit_code == 127
+    assert missing.stderr == "error: no-such-command-here not found\n"
+
+
+def test_quality_runs_every_gate_and_exits_with_the_first_failure() -> None:
+    write("pyproject.toml", MYPY_STRICT)
+    write("src/app.py", "def double(x: int) -> int:\n    return x*2\n")
+    result = dev("quality")
+    assert result.exit_code == 1
+    assert result.stderr == "failed: ruff format\n"  # lint and mypy passed
+    assert dev("quality", "--fix").exit_code == 0
+    assert dev("quality").exit_code == 0
+
+
+def test_a_missing_tool_is_127_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "nowhere" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    result = dev("typecheck")
+    assert result.exit_code == 127
+    assert result.stderr == "error: mypy not found: install the dev dependencies (uv sync)\n"
+
+
+def test_serve_exits_with_the_servers_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Production with the default JWT secret: the server refuses to start, exit code 2.
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    assert dev("serve", "--no-reload", "--port", "1").exit_code == 2
+    refused = dev("serve", "--workers", "2")
+    assert refused.exit_code == 2
+    assert refused.stderr == "error: --workers needs --no-reload\n"
+
+
+def test_clean_removes_caches_only() -> None:
+    for name in (".pytest_cache/v", ".mypy_cache/x", "src/pkg/__pycache__/m.pyc", ".venv/keep"):
+        write(name, "")
+    write(".coverage", "")
+    result = dev("clean")
+    assert result.exit_code == 0
+    for gone in (".pytest_cache", ".mypy_cache", ".coverage", "src/pkg/__pycache__"):
+        assert not Path(gone).exists(), gone
+        assert f"removed {gone}" in result.stdout
+    assert Path(".venv/keep").exists() and Path("src/pkg").is_dir()
+
+
+def test_info_masks_secrets_and_names_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = ("jwt-secret-long-enough-0123456789abcdef", "pg-password-42", "redis-password-42")
+    monkeypatch.setenv("SECURITY_JWT_SECRET", secrets[0])
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://app:{secrets[1]}@db.test:5432/app")
+    monkeypatch.setenv("REDIS_URL", f"redis://:{secrets[2]}@cache.test:6379/0")
+    result = dev("info")
+    assert result.exit_code == 0, result.output
+    for secret in secrets:
+        assert secret not in result.stdout
+    report = json.loads(result.stdout)
+    assert report["backends"] == {
+        "database": "postgresql",
+        "redis": "configured",
+        "cache": "two-level",
+        "rate_limit": "redis",
+        "telemetry": "noop",
+    }
+    assert report["settings"]["database"]["url"] == "postgresql+asyncpg://app:***@db.test:5432/app"
+    assert report["settings"]["security"]["jwt_secret"] == "**********"
+    assert report["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert report["versions"]["fastapi"][0].isdigit()
+
+
+def test_info_defaults_and_bad_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    backends = json.loads(dev("info").stdout)["backends"]
+    assert (backends["database"], backends["cache"], backends["rate_limit"]) == (
+        "sqlite",
+        "memory",
+        "memory",
+    )
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "many")
+    result = dev("info")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: invalid settings: pool_size: ")
+    assert len(result.stderr.splitlines()) == 1
