@@ -228,6 +228,14 @@ def _registry(telemetry: Telemetry) -> Any | None:
     return telemetry.registry if isinstance(telemetry, PrometheusTelemetry) else None
 
 
+def _auth_metrics(telemetry: Telemetry) -> Any:
+    if not isinstance(telemetry, PrometheusTelemetry):
+        return None
+    from example_service.auth.metrics import AuthMetrics  # noqa: PLC0415
+
+    return AuthMetrics(telemetry.registry)
+
+
 def _fallback_counter(telemetry: Telemetry) -> Any:
     if not isinstance(telemetry, PrometheusTelemetry):
         return None
@@ -381,6 +389,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ratelimit_fallback_counter = _fallback_counter(telemetry)
     # Counters live as long as the app (its registry), the backend as long as the lifespan.
     app.state.cache_metrics = CacheMetrics(_registry(telemetry))
+    app.state.auth_metrics = _auth_metrics(telemetry)
 
     register_exception_handlers(app, renderer)
     # The seed's probe first: routing tries routes in order, and behind every API route it paid

@@ -28,6 +28,10 @@ def req(status: str, values: str, route: str = "/api/v1/things") -> tuple[str, s
     return (f"http_requests_total{{{labels}}}", values)
 
 
+def cred(outcome: str, values: str) -> tuple[str, str]:
+    return (f'auth_credentials_total{{scheme="bearer",outcome="{outcome}"}}', values)
+
+
 def out(outcome: str, values: str) -> tuple[str, str]:
     return (f'outbound_requests_total{{service="payments",outcome="{outcome}"}}', values)
 
@@ -179,17 +183,32 @@ CASES = [
     Case("RateLimitFallback", [("ratelimit_fallbacks_total", "0x20")], "15m", None),
     Case(
         "HighAuthFailureRate",
-        [req("401", "0+30x30", "/api/v1/auth/login"), req("200", "0+30x30", "/api/v1/auth/login")],
+        [
+            ('auth_logins_total{outcome="failed"}', "0+30x30"),
+            ('auth_logins_total{outcome="success"}', "0+30x30"),
+        ],
         "20m",
     ),
     Case(
         "HighAuthFailureRate",
-        [req("401", "0+3x30", "/api/v1/auth/login"), req("200", "0+30x30", "/api/v1/auth/login")],
+        [
+            ('auth_logins_total{outcome="failed"}', "0+3x30"),
+            ('auth_logins_total{outcome="success"}', "0+30x30"),
+        ],
         "20m",
         None,
     ),
-    Case("HighInvalidTokenRate", [OK, req("401", "0+20x30", "/api/v1/users/me")], "20m"),
-    Case("HighInvalidTokenRate", [OK, req("401", "0+1x30", "/api/v1/users/me")], "20m", None),
+    Case("HighInvalidTokenRate", [cred("invalid", "0+20x30"), cred("valid", "0+60x30")], "20m"),
+    Case(
+        "HighInvalidTokenRate", [cred("invalid", "0+1x30"), cred("valid", "0+60x30")], "20m", None
+    ),
+    Case("HighAuthorizationDenialRate", [('authz_denials_total{status="404"}', "0+120x30")], "20m"),
+    Case(
+        "HighAuthorizationDenialRate",
+        [('authz_denials_total{status="404"}', "0+6x30")],
+        "20m",
+        None,
+    ),
     Case("HighValidationErrorRate", [OK, req("422", "0+20x30")], "20m"),
     Case("HighValidationErrorRate", [OK, req("422", "0+1x30")], "20m", None),
     Case(

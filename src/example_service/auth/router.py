@@ -10,11 +10,17 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from example_service.auth.dependencies import CurrentPrincipal
+from example_service.auth.metrics import AuthMetrics
 from example_service.auth.passwords import MAX_LENGTH
 from example_service.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from example_service.auth.service import AuthService
 from example_service.db.session import DbSession
-from example_service.errors.exceptions import BadRequestError, UnsupportedMediaTypeError
+from example_service.errors.exceptions import (
+    BadRequestError,
+    RateLimitError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+)
 from example_service.errors.problem import problem_responses
 from example_service.ratelimit.login import login_attempt
 from example_service.schemas import NO_NUL_PATTERN
@@ -101,6 +107,24 @@ async def login(request: Request, service: Service) -> TokenPair:
     password, so a refused attempt costs no hashing, and a success does not count.
     """
     data = await _login_data(request)
+    state = request.app.state
+    metrics: AuthMetrics | None = state.auth_metrics
+    try:
+        pair = await _checked_login(request, service, data)
+    except UnauthorizedError:
+        if metrics is not None:
+            metrics.login("failed")
+        raise
+    except RateLimitError:
+        if metrics is not None:
+            metrics.login("limited")
+        raise
+    if metrics is not None:
+        metrics.login("success")
+    return pair
+
+
+async def _checked_login(request: Request, service: AuthService, data: LoginRequest) -> TokenPair:
     state = request.app.state
     if not state.settings.rate_limit.enabled:
         return await service.login(data.email, data.password)

@@ -74,6 +74,10 @@ def register_exception_handlers(app: FastAPI, renderer: ProblemRenderer) -> None
             problem.headers["Allow"] = allowed_methods(request.app.router.routes, scope)
         if INPUT_REJECTED not in scope:  # else the input guard's own problem is sent and logged
             log_problem(problem, exc, path, route_template(scope))
+        if isinstance(exc, AppError) and exc.denied_caller is not None:
+            metrics = request.app.state.auth_metrics  # None unless TELEMETRY_MODE=prometheus
+            if metrics is not None:
+                metrics.denied(problem.status)
         if isinstance(exc, RateLimitError):
             # A refusal carries the headers of the policy that refused, not the global policy's
             # that the edge would otherwise add too.
