@@ -414,6 +414,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         metrics.install_metrics_route(app, settings.telemetry)
         telemetry.add_live(metrics.BreakerCollector(breakers))
+        telemetry.add_live(metrics.ReadinessCollector(app.state))
     for route in app.routes:
         if isinstance(route, APIRoute) and needs_database(route.dependant):
             # While the database is down (or its breaker open) such a route answers 503.

@@ -102,6 +102,18 @@ CASES = [
         "5m",
         {"breaker": "redis"},
     ),
+    Case(
+        "UnhealthyDependencies",
+        [('dependency_status{dependency="redis",required="false"}', "1x10")],
+        "8m",
+        {"dependency": "redis", "required": "false"},
+    ),
+    Case(
+        "UnhealthyDependencies",
+        [('dependency_status{dependency="redis",required="false"}', "0x10")],
+        "8m",
+        None,
+    ),
     Case("CircuitBreakerOpen", [('circuit_breaker_state{breaker="redis"}', "0x10")], "5m", None),
     Case(
         "CircuitBreakerFlapping",

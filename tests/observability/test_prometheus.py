@@ -129,6 +129,7 @@ def traffic(base: str) -> None:
         assert client.post("/api/v1/auth/login", json=bad).status_code == 401
         assert client.post("/api/v1/users", json={"email": "nope"}).status_code == 422
         assert client.get("/api/v1/nowhere").status_code == 404
+        assert client.get("/api/v1/health/ready").status_code == 200  # dependency_status
 
 
 def test_prometheus_scrapes_every_series_the_rules_use(service: str, prometheus: str) -> None:

@@ -38,6 +38,7 @@ async def ready(request: Request, response: Response) -> Readiness:
     reports = await check_dependencies(
         state.dependencies, state.settings.security.health_timeout_seconds
     )
+    state.last_readiness = reports  # for the dependency_status metric (observability/metrics.py)
     status = overall(reports)
     if status == "unavailable":
         response.status_code = 503

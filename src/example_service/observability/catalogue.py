@@ -62,6 +62,7 @@ async def _collect() -> list[MetricDoc]:
             async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
                 await client.get("/api/v1/users/me")  # a 401 after a database-free check
                 await client.get("/health")
+                await client.get("/api/v1/health/ready")  # the dependency statuses
             registry = app.state.telemetry.registry
             families = list(registry.collect())
     docs = []

@@ -135,3 +135,27 @@ class PoolCollector(Collector):
 
 
 _POOL_FIGURES = ("size", "checkedout", "checkedin")
+
+
+_STATUS_VALUE = {"ok": 0, "degraded": 1, "unavailable": 2}
+
+
+class ReadinessCollector(Collector):
+    """`dependency_status{dependency,required}`: 0 ok, 1 degraded, 2 unavailable, as the last
+    readiness check (`/api/v1/health/ready`, which orchestrators call every few seconds) found
+    each dependency; nothing before the first check."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "dependency_status",
+            "Dependency status at the last readiness check: 0 ok, 1 degraded, 2 unavailable",
+            labels=["dependency", "required"],
+        )
+        reports = getattr(self.state, "last_readiness", None) or {}
+        for name, report in reports.items():
+            required = "true" if report.required else "false"
+            gauge.add_metric([name, required], _STATUS_VALUE[report.status])
+        yield gauge
