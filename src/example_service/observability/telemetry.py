@@ -113,6 +113,22 @@ class PrometheusTelemetry:
             from example_service.observability.tracing import current_ids  # noqa: PLC0415
 
             self._trace_ids = current_ids
+        size_buckets = (100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000)
+        self.request_size = Histogram(
+            "http_request_size_bytes",
+            "Request body size (declared Content-Length) in bytes",
+            ("method", "route"),
+            registry=self.registry,
+            buckets=size_buckets,
+        )
+        self.response_size = Histogram(
+            "http_response_size_bytes",
+            "Response body size in bytes",
+            ("method", "route"),
+            registry=self.registry,
+            buckets=size_buckets,
+        )
+        self._size_children: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.slow_requests = Counter(
             "slow_requests_total",
             "HTTP requests slower than LOG_SLOW_REQUEST_SECONDS",
@@ -140,6 +156,15 @@ class PrometheusTelemetry:
             children[1].observe(duration_s, {"trace_id": ids[0]})
             return
         children[1].observe(duration_s)
+
+    def observe_sizes(self, method: str, route: str, received: int, sent: int) -> None:
+        key = (method_label(method), route)
+        children = self._size_children.get(key)
+        if children is None:
+            children = (self.request_size.labels(*key), self.response_size.labels(*key))
+            self._size_children[key] = children
+        children[0].observe(received)
+        children[1].observe(sent)
 
     def add_live(self, collector: Any) -> None:
         self.registry.register(collector)
