@@ -54,6 +54,8 @@ from example_service.resilience.registry import Breakers
 from example_service.routing import include_flat
 from example_service.settings import Settings
 from example_service.state import AppState
+from example_service.tasks import start_tasks
+from example_service.tasks.metrics import TaskMetrics
 from example_service.users import router as users
 
 OPENAPI_URL = "/openapi.json"
@@ -152,6 +154,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
                 stack.push_async_callback(app.state.cache.backend.aclose)
                 await app.state.cache.start()
             app.state.identity_cache = build_identity_cache(app.state.cache)
+            await start_tasks(app, settings, stack, app.state.task_metrics)
             if settings.outbound.services:  # else neither outbound/ nor httpx is imported
                 from example_service.outbound import start_outbound  # noqa: PLC0415
 
@@ -326,6 +329,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ratelimit_fallback_counter = _fallback_counter(telemetry)
     # Counters live as long as the app (its registry), the backend as long as the lifespan.
     app.state.cache_metrics = CacheMetrics(_registry(telemetry))
+    app.state.task_metrics = TaskMetrics(_registry(telemetry))
 
     register_exception_handlers(app, renderer)
     # The seed's probe first: routing tries routes in order, and behind every API route it paid

@@ -1,11 +1,19 @@
-"""The `example-service` command line: serve, config, health, db, users, cache (and more groups
-as they land)."""
+"""The `example-service` command line: serve, config, health, db, users, cache, worker,
+scheduler, tasks (and more groups as they land)."""
 
 from __future__ import annotations
 
 import typer
 
-from example_service.cli import cache_cmd, config_cmd, db_cmd, health_cmd, serve_cmd, users_cmd
+from example_service.cli import (
+    cache_cmd,
+    config_cmd,
+    db_cmd,
+    health_cmd,
+    serve_cmd,
+    tasks_cmd,
+    users_cmd,
+)
 
 
 def build_cli() -> typer.Typer:
@@ -17,10 +25,12 @@ def build_cli() -> typer.Typer:
     )
     serve_cmd.register(cli)
     health_cmd.register(cli)
+    tasks_cmd.register(cli)
     cli.add_typer(config_cmd.build(), name="config")
     cli.add_typer(db_cmd.build(), name="db")
     cli.add_typer(users_cmd.build(), name="users")
     cli.add_typer(cache_cmd.build(), name="cache")
+    cli.add_typer(tasks_cmd.build(), name="tasks")
     return cli
 
 

@@ -1,0 +1,122 @@
+"""The Redis side of the tasks: the stream broker, dead letters and counters.
+
+The broker is taskiq-redis's stream broker (a consumer group over one stream; a message is
+acknowledged after its task finished), with one change to how it listens: taskiq-redis claims
+the messages of a dead worker only after a read that returned new messages, so on a quiet
+queue a killed worker's task would wait for the next enqueue. Here every read, empty or not,
+is followed by a claim of messages unacknowledged for TASKS_REDELIVER_AFTER_SECONDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from redis.asyncio import Redis
+from taskiq import AckableMessage, AsyncBroker
+from taskiq_redis import RedisStreamBroker
+
+from example_service.redis.client import RedisLayer
+from example_service.tasks.base import DeadLetter
+
+GROUP = "workers"
+
+
+class StreamBroker(RedisStreamBroker):
+    async def startup(self) -> None:
+        if self.is_worker_process:
+            await super().startup()  # the consumer group, created if missing
+        else:
+            # Senders need no consumer group (XADD creates the stream), and must start while
+            # Redis is down: enqueuing then fails alone (503), the rest of the API answers.
+            await AsyncBroker.startup(self)
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            while True:
+                fetched: Any = await redis.xreadgroup(
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    {self.queue_name: ">"},
+                    block=self.block,
+                    count=self.count,
+                )
+                for _stream, entries in fetched or ():
+                    for entry_id, fields in entries:
+                        yield self._message(entry_id, fields)
+                # XAUTOCLAIM moves each entry to this consumer atomically: two workers
+                # claiming at once never get the same one.
+                _next, claimed, *_ = await redis.xautoclaim(
+                    self.queue_name,
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    min_idle_time=self.idle_timeout,
+                    count=self.unacknowledged_batch_size,
+                )
+                for entry_id, fields in claimed:
+                    if fields:  # None: deleted meanwhile
+                        yield self._message(entry_id, fields)
+
+    def _message(self, entry_id: Any, fields: Any) -> AckableMessage:
+        return AckableMessage(
+            data=fields[b"data"], ack=self._ack_generator(id=entry_id, queue_name=self.queue_name)
+        )
+
+
+def _decode(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisDeadLetters:
+    """One hash, letter id -> JSON, under TASKS_PREFIX."""
+
+    def __init__(self, redis: RedisLayer, prefix: str) -> None:
+        self.redis = redis
+        self.key = prefix + "dead"
+
+    async def add(self, letter: DeadLetter) -> None:
+        await self.redis.execute("HSET", self.key, letter.id, letter.model_dump_json())
+
+    async def list(self, limit: int = 100) -> list[DeadLetter]:
+        raw = await self.redis.execute("HVALS", self.key)
+        letters = [DeadLetter.model_validate_json(value) for value in raw]
+        return sorted(letters, key=lambda d: d.failed_at, reverse=True)[:limit]
+
+    async def pop(self, letter_id: str) -> DeadLetter | None:
+        # HGET then HDEL: if two operators requeue the same letter at once, only the one whose
+        # HDEL removed it gets it back.
+        raw = await self.redis.execute("HGET", self.key, letter_id)
+        if raw is None or not await self.redis.execute("HDEL", self.key, letter_id):
+            return None
+        return DeadLetter.model_validate_json(raw)
+
+    async def count(self) -> int:
+        return int(await self.redis.execute("HLEN", self.key))
+
+
+class RedisCounters:
+    def __init__(self, redis: RedisLayer, prefix: str) -> None:
+        self.redis = redis
+        self.key = prefix + "finished"
+
+    async def incr(self, status: str) -> None:
+        await self.redis.execute("HINCRBY", self.key, status, 1)
+
+    async def read(self) -> dict[str, int]:
+        raw = await self.redis.execute("HGETALL", self.key)
+        pairs = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
+        return {_decode(k): int(v) for k, v in pairs}
+
+
+async def queue_state(redis: RedisLayer, stream: str) -> dict[str, int]:
+    """Tasks waiting for a worker (`queued`) and taken but not finished (`running`)."""
+    try:
+        groups = await redis.execute("XINFO", "GROUPS", stream)
+    except Exception:  # noqa: BLE001 - no stream yet: nothing was ever enqueued
+        return {"queued": 0, "running": 0}
+    for group in groups:
+        info = group if isinstance(group, dict) else dict(zip(group[::2], group[1::2], strict=True))
+        info = {_decode(k): v for k, v in info.items()}
+        if _decode(info["name"]) == GROUP:
+            return {"queued": int(info.get("lag") or 0), "running": int(info["pending"])}
+    return {"queued": int(await redis.execute("XLEN", stream)), "running": 0}

@@ -1,0 +1,152 @@
+"""How one delivery of a task runs: validated arguments, the idempotency check, attempts with
+backoff under a deadline, then either the key recorded or a dead letter.
+
+A run never raises into taskiq: its outcome is recorded here (counters, metrics, dead letters,
+logs), and the broker acknowledges the message once this returns. A worker killed before that
+leaves the message unacknowledged, and another worker runs it again (at least once); the
+idempotency key makes that second run a no-op for effects recorded with `apply_once`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import stamina
+import structlog
+from pydantic import ValidationError
+from taskiq import Context, TaskiqDepends, TaskiqMessage
+
+from example_service.observability.context import request_id_var
+from example_service.observability.logging import get_logger
+from example_service.tasks.base import DeadLetter
+from example_service.tasks.context import TaskContext
+from example_service.tasks.idempotency import already_applied, record
+
+if TYPE_CHECKING:
+    from example_service.tasks.registry import TaskSpec
+    from example_service.tasks.runtime import TaskRuntime
+
+logger = get_logger("example_service.tasks")
+
+
+class RetryableTaskError(Exception):
+    """Raised by a task whose failure may pass if it runs again later."""
+
+
+def retryable(exc: BaseException) -> bool:
+    """Errors that say a dependency may answer next time: never a bug or bad arguments."""
+    if isinstance(exc, RetryableTaskError | TimeoutError | ConnectionError | OSError):
+        return True
+    from sqlalchemy.exc import DBAPIError, OperationalError  # noqa: PLC0415 - loaded already
+
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def taskiq_function(runtime: TaskRuntime, spec: TaskSpec[Any]) -> Any:
+    """The function taskiq registers for `spec`: the payload, and taskiq's message context."""
+
+    async def run(payload: dict[str, Any], context: Annotated[Context, TaskiqDepends()]) -> str:
+        return await execute(runtime, spec, payload, context.message)
+
+    run.__name__ = spec.name
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    task_id: str
+    key: str  # the idempotency key
+    request_id: str | None
+    payload: dict[str, Any]
+
+
+async def execute(
+    runtime: TaskRuntime, spec: TaskSpec[Any], payload: dict[str, Any], message: TaskiqMessage
+) -> str:
+    labels = message.labels
+    request_id = str(labels.get("request_id") or "") or None
+    key = str(labels.get("idempotency_key") or "") or message.task_id
+    delivery = Delivery(message.task_id, key, request_id, payload)
+    request_id_var.set(request_id)  # this delivery's own asyncio task: no reset needed
+    with structlog.contextvars.bound_contextvars(task=spec.name, task_id=message.task_id):
+        started = time.perf_counter()
+        status = await _run(runtime, spec, delivery)
+        elapsed = time.perf_counter() - started
+        runtime.metrics.completed(spec.name, status, elapsed)
+        await _count(runtime, status)
+        logger.info("task.finished", status=status, duration_ms=round(elapsed * 1000, 1))
+        return status
+
+
+async def _count(runtime: TaskRuntime, status: str) -> None:
+    try:
+        await runtime.counters.incr(status)
+    except Exception as exc:  # noqa: BLE001 - a counter lost is no reason to rerun a task
+        logger.warning("task.count_failed", error=type(exc).__name__)
+
+
+async def _run(runtime: TaskRuntime, spec: TaskSpec[Any], delivery: Delivery) -> str:
+    settings = runtime.settings.tasks
+    key = delivery.key
+    if await already_applied(runtime.session_factory, key):
+        logger.info("task.duplicate", idempotency_key=key)
+        return "duplicate"
+    attempts = 0
+    try:
+        args = spec.args.model_validate(delivery.payload)
+        timeout = spec.timeout if spec.timeout is not None else settings.timeout_seconds
+        retries = spec.retries if spec.retries is not None else settings.max_retries
+        async for attempt in stamina.retry_context(
+            on=retryable,
+            attempts=retries + 1,
+            timeout=None,
+            wait_initial=settings.retry_wait_initial_seconds,
+            wait_max=settings.retry_wait_max_seconds,
+            wait_jitter=settings.retry_wait_initial_seconds,
+        ):
+            with attempt:
+                attempts = attempt.num
+                context = TaskContext(
+                    delivery.task_id,
+                    spec.name,
+                    attempts,
+                    key,
+                    delivery.request_id,
+                    runtime.settings,
+                    runtime.session_factory,
+                    runtime.emailer,
+                )
+                logger.info("task.started", attempt=attempts)
+                async with asyncio.timeout(timeout):
+                    await spec.function(args, context)
+    except Exception as exc:  # noqa: BLE001 - every failure ends in a dead letter
+        # (CancelledError is not caught: a shutdown past its deadline leaves the message
+        # unacknowledged, to be delivered again.)
+        await _dead_letter(runtime, spec, delivery, attempts, exc)
+        return "failed"
+    if not context.applied:
+        await record(runtime.session_factory, key, spec.name)
+    return "ok"
+
+
+async def _dead_letter(
+    runtime: TaskRuntime, spec: TaskSpec[Any], delivery: Delivery, attempts: int, exc: Exception
+) -> None:
+    reason = "invalid arguments" if isinstance(exc, ValidationError) else type(exc).__name__
+    logger.error("task.dead_lettered", attempts=attempts, error=reason, exc_info=exc)
+    letter = DeadLetter(
+        id=delivery.task_id,
+        task=spec.name,
+        args=delivery.payload,
+        idempotency_key=delivery.key,
+        request_id=delivery.request_id,
+        attempts=attempts,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        failed_at=time.time(),
+    )
+    await runtime.dead_letters.add(letter)
