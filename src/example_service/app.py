@@ -54,6 +54,7 @@ from example_service.resilience.registry import Breakers
 from example_service.routing import include_flat
 from example_service.settings import Settings
 from example_service.state import AppState
+from example_service.tasks import router as tasks
 from example_service.tasks import start_tasks
 from example_service.tasks.metrics import TaskMetrics
 from example_service.users import router as users
@@ -228,7 +229,7 @@ def _api_routers() -> list[APIRouter]:
     taxes all API traffic. So after `/health` (added first, see create_app) come the one-route
     public `meta` and the probes, then the domain routers.
     """
-    return [meta.router, health.router, users.router, auth.router, api_keys.router]
+    return [meta.router, health.router, users.router, auth.router, api_keys.router, tasks.router]
 
 
 def _legacy_login_router() -> APIRouter:

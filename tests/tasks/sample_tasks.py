@@ -1,0 +1,90 @@
+"""Tasks the tests send (loaded with TASKS_MODULES=tests.tasks.sample_tasks).
+
+Each records its effect as a row of `task_effects` (created by `create_effects_table`), so a
+test reads from the database what ran, and how many times. Files under the test's directory
+let the test see a task start and decide whether it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from example_service.tasks.context import TaskContext
+from example_service.tasks.registry import register_task
+from example_service.tasks.runner import RetryableTaskError
+
+RECORD = "test.record"
+FLAKY = "test.flaky"
+SLOW = "test.slow"
+
+
+class RecordArgs(BaseModel):
+    marker: str = Field(min_length=1, max_length=100)
+    sleep_before: float = Field(default=0.0, ge=0)  # seconds before the effect
+    sleep_after: float = Field(default=0.0, ge=0)  # seconds after it (still unacknowledged)
+    started_file: str | None = None  # touched when the task starts
+
+
+async def _insert(session: AsyncSession, marker: str, attempt: int) -> None:
+    await session.execute(
+        text("INSERT INTO task_effects (marker, attempt) VALUES (:m, :a)"),
+        {"m": marker, "a": attempt},
+    )
+
+
+@register_task(RECORD, RecordArgs, timeout=60)
+async def record(args: RecordArgs, context: TaskContext) -> None:
+    if args.started_file:
+        Path(args.started_file).write_text(context.task_id)
+    await asyncio.sleep(args.sleep_before)
+    await context.apply_once(lambda session: _insert(session, args.marker, context.attempt))
+    await asyncio.sleep(args.sleep_after)
+
+
+class FlakyArgs(BaseModel):
+    marker: str
+    fail_while: str  # a path: the task fails (retryably) while it exists
+    attempts_file: str  # one line appended per attempt
+
+
+@register_task(FLAKY, FlakyArgs, retries=2)
+async def flaky(args: FlakyArgs, context: TaskContext) -> None:
+    with Path(args.attempts_file).open("a") as attempts:
+        attempts.write(f"{context.attempt}\n")
+    if Path(args.fail_while).exists():
+        raise RetryableTaskError("the dependency is down")
+    await context.apply_once(lambda session: _insert(session, args.marker, context.attempt))
+
+
+class SlowArgs(BaseModel):
+    seconds: float
+
+
+@register_task(SLOW, SlowArgs, timeout=0.2, retries=1)
+async def slow(args: SlowArgs, _: TaskContext) -> None:
+    await asyncio.sleep(args.seconds)
+
+
+async def create_effects_table(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("CREATE TABLE task_effects (marker VARCHAR(100) NOT NULL, attempt INTEGER)")
+        )
+    await engine.dispose()
+
+
+async def effects(url: str, marker: str | None = None) -> list[tuple[str, int]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT marker, attempt FROM task_effects"))
+            found = [(row[0], row[1]) for row in rows]
+    finally:
+        await engine.dispose()
+    return [row for row in found if marker is None or row[0] == marker]
