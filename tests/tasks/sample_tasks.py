@@ -30,6 +30,20 @@ class RecordArgs(BaseModel):
     started_file: str | None = None  # touched when the task starts
 
 
+# Small local files the test reads: blocking calls, kept out of the coroutines.
+def _write(path: str, content: str) -> None:
+    Path(path).write_text(content)
+
+
+def _append(path: str, content: str) -> None:
+    with Path(path).open("a") as file:
+        file.write(content)
+
+
+def _exists(path: str) -> bool:
+    return Path(path).exists()
+
+
 async def _insert(session: AsyncSession, marker: str, attempt: int) -> None:
     await session.execute(
         text("INSERT INTO task_effects (marker, attempt) VALUES (:m, :a)"),
@@ -40,7 +54,7 @@ async def _insert(session: AsyncSession, marker: str, attempt: int) -> None:
 @register_task(RECORD, RecordArgs, timeout=60)
 async def record(args: RecordArgs, context: TaskContext) -> None:
     if args.started_file:
-        Path(args.started_file).write_text(context.task_id)
+        _write(args.started_file, context.task_id)
     await asyncio.sleep(args.sleep_before)
     await context.apply_once(lambda session: _insert(session, args.marker, context.attempt))
     await asyncio.sleep(args.sleep_after)
@@ -52,11 +66,10 @@ class FlakyArgs(BaseModel):
     attempts_file: str  # one line appended per attempt
 
 
-@register_task(FLAKY, FlakyArgs, retries=2)
+@register_task(FLAKY, FlakyArgs)  # TASKS_MAX_RETRIES applies
 async def flaky(args: FlakyArgs, context: TaskContext) -> None:
-    with Path(args.attempts_file).open("a") as attempts:
-        attempts.write(f"{context.attempt}\n")
-    if Path(args.fail_while).exists():
+    _append(args.attempts_file, f"{context.attempt}\n")
+    if _exists(args.fail_while):
         raise RetryableTaskError("the dependency is down")
     await context.apply_once(lambda session: _insert(session, args.marker, context.attempt))
 

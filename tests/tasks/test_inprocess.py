@@ -92,7 +92,8 @@ async def test_retried_then_dead_lettered_then_requeued(
     down, attempts = tmp_path / "down", tmp_path / "attempts"
     down.touch()
     args = {"marker": "flaky", "fail_while": str(down), "attempts_file": str(attempts)}
-    # Retries on (no waits): the task declares retries=2, so three attempts in all.
+    # Retries on, without waits: three attempts in all (the worker test checks that
+    # TASKS_MAX_RETRIES sets the count).
     with stamina.set_testing(True, attempts=3):
         sent = await send(tasks_api, admin.auth, FLAKY, {"args": args})
     assert attempts.read_text().split() == ["1", "2", "3"]

@@ -4,7 +4,8 @@ The broker is taskiq-redis's stream broker (a consumer group over one stream; a 
 acknowledged after its task finished), with one change to how it listens: taskiq-redis claims
 the messages of a dead worker only after a read that returned new messages, so on a quiet
 queue a killed worker's task would wait for the next enqueue. Here every read, empty or not,
-is followed by a claim of messages unacknowledged for TASKS_REDELIVER_AFTER_SECONDS.
+is followed by a claim of messages unacknowledged for TASKS_REDELIVER_AFTER_SECONDS; and a
+stopping worker hands back at once what it read but will not run (`release`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,33 @@ class StreamBroker(RedisStreamBroker):
                 for entry_id, fields in claimed:
                     if fields:  # None: deleted meanwhile
                         yield self._message(entry_id, fields)
+
+    async def release(self) -> int:
+        """Hand back what this consumer holds and will not run (stopping): messages read but
+        not started, and tasks still running past the shutdown timeout. Each is marked idle
+        for the redelivery delay, so the next worker's claim takes it at once instead of
+        TASKS_REDELIVER_AFTER_SECONDS later. How many."""
+        async with Redis(connection_pool=self.connection_pool) as redis:
+            held = await redis.xpending_range(
+                self.queue_name,
+                self.consumer_group_name,
+                min="-",
+                max="+",
+                count=10_000,
+                consumername=self.consumer_name,
+            )
+            ids = [entry["message_id"] for entry in held]
+            if ids:
+                await redis.xclaim(
+                    self.queue_name,
+                    self.consumer_group_name,
+                    self.consumer_name,
+                    min_idle_time=0,
+                    message_ids=ids,
+                    idle=self.idle_timeout,
+                    justid=True,
+                )
+        return len(ids)
 
     def _message(self, entry_id: Any, fields: Any) -> AckableMessage:
         return AckableMessage(

@@ -56,7 +56,9 @@ async def run_worker(settings: Settings) -> None:
             tasks=sorted(runtime.specs),
         )
         await receiver.listen(stop)
-        logger.info("worker.stopped")
+        release = getattr(runtime.broker, "release", None)  # the stream broker's
+        released = await release() if release is not None else 0
+        logger.info("worker.stopped", handed_back=released)
 
 
 def _metrics_registry(settings: Settings, stack: AsyncExitStack) -> object | None:
