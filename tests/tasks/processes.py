@@ -136,9 +136,9 @@ async def sender(env: dict[str, str]) -> AsyncIterator[TaskRuntime]:
         yield await build_runtime(settings, create_session_factory(engine), stack)
 
 
-async def until(condition: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
+async def until(condition: Callable[[], Awaitable[Any]], what: str, limit_s: float = 30.0) -> Any:
     """`wait_for` for a condition that is a coroutine (a database read)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         value = await condition()
         if value:

@@ -72,7 +72,7 @@ class StreamBroker(RedisStreamBroker):
                 count=10_000,
                 consumername=self.consumer_name,
             )
-            ids = [entry["message_id"] for entry in held]
+            ids: list[Any] = [entry["message_id"] for entry in held]
             if ids:
                 await redis.xclaim(
                     self.queue_name,

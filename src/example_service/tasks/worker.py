@@ -45,6 +45,7 @@ async def run_worker(settings: Settings) -> None:
             broker=runtime.broker,
             executor=executor,
             max_async_tasks=settings.tasks.concurrency,
+            run_startup=False,  # build_runtime started the broker
             # Acknowledged once the task has finished and its result is stored.
             ack_type=AcknowledgeType.WHEN_SAVED,
             wait_tasks_timeout=settings.tasks.shutdown_timeout_seconds,
