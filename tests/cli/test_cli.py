@@ -79,7 +79,8 @@ def test_config_show_prints_notices_apart(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["config", "show"], ["db", "--help"], ["cache", "--help"]]
+    "argv",
+    [["--help"], ["config", "show"], ["db", "--help"], ["cache", "--help"], ["tasks", "--help"]],
 )
 def test_light_commands_import_no_framework(argv: list[str]) -> None:
     # The CLI starts in well under a second: the web framework, the ORM, the server and the
@@ -89,7 +90,7 @@ def test_light_commands_import_no_framework(argv: list[str]) -> None:
         "from example_service.cli import main\n"
         f"sys.argv = ['example-service', *{argv!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = ('fastapi', 'sqlalchemy', 'uvicorn', 'structlog', 'alembic', 'httpx')\n"
+        "heavy = ('fastapi', 'sqlalchemy', 'uvicorn', 'structlog', 'alembic', 'httpx', 'taskiq')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr)\n"
     )
     result = subprocess.run(
