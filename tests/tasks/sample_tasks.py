@@ -56,8 +56,8 @@ async def record(args: RecordArgs, context: TaskContext) -> None:
     if args.started_file:
         _write(args.started_file, context.task_id)
     await asyncio.sleep(args.sleep_before)
-    await context.apply_once(lambda session: _insert(session, args.marker, context.attempt))
-    await asyncio.sleep(args.sleep_after)
+    if await context.apply_once(lambda session: _insert(session, args.marker, context.attempt)):
+        await asyncio.sleep(args.sleep_after)
 
 
 class FlakyArgs(BaseModel):

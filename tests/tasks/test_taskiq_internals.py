@@ -1,5 +1,6 @@
 """What tasks/ relies on in taskiq and taskiq-redis beyond their documented surface: fails
-loudly when a release moves it (pyproject.toml pins the tested ranges)."""
+loudly when a release moves it (pyproject.toml pins the tested ranges). No private name is
+used: these are the constructor's attributes our `listen` and `release` read, and options."""
 
 from __future__ import annotations
 

@@ -89,7 +89,8 @@ async def test_sigterm_lets_the_running_task_finish_takes_no_new_one_and_exits_0
             )
             wait_for(started.exists, "the task to start")
             worker.process.send_signal(signal.SIGTERM)
-            # Sent after SIGTERM: not run by this worker.
+            wait_for(lambda: worker.events("worker.stopping"), "the worker to stop reading")
+            # Sent once the worker stopped taking messages: not run by it.
             await tasks.enqueue(RECORD, RecordArgs(marker="later"))
             assert worker.process.wait(timeout=30) == 0
     assert await effects(database) == [("long", 1)]

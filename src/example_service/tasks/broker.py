@@ -8,6 +8,7 @@ processes read; dead letters and counters live in the same Redis.
 
 from __future__ import annotations
 
+import logging
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,9 @@ async def build_runtime(
     """Broker, stores and emailer for this process, closed by `stack` in reverse order."""
     from taskiq import InMemoryBroker  # noqa: PLC0415 - taskiq loads when tasks start
 
+    # taskiq writes an INFO line per task received; ours (task.finished, with the request id)
+    # say more, once.
+    logging.getLogger("taskiq").setLevel(logging.WARNING)
     url = settings.tasks_broker_url
     specs = registered()
     broker: AsyncBroker

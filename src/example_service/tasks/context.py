@@ -28,6 +28,7 @@ class TaskContext:
     session_factory: async_sessionmaker[AsyncSession]
     emailer: Emailer
     applied: bool = False  # set by `apply_once`: the runner need not record the key again
+    duplicate: bool = False  # `apply_once` found the key: an earlier delivery took effect
 
     async def apply_once(self, effect: Callable[[AsyncSession], Awaitable[T]]) -> bool:
         """Run `effect` in one transaction with the record of this task's idempotency key.
@@ -38,4 +39,5 @@ class TaskContext:
         """
         done = await apply_once(self.session_factory, self.idempotency_key, self.name, effect)
         self.applied = True
+        self.duplicate = self.duplicate or not done
         return done

@@ -18,6 +18,7 @@ from taskiq import AckableMessage, AsyncBroker
 from taskiq_redis import RedisStreamBroker
 
 from example_service.redis.client import RedisLayer
+from example_service.redis.errors import BackendUnavailable
 from example_service.tasks.base import DeadLetter
 
 GROUP = "workers"
@@ -86,9 +87,17 @@ class StreamBroker(RedisStreamBroker):
         return len(ids)
 
     def _message(self, entry_id: Any, fields: Any) -> AckableMessage:
-        return AckableMessage(
-            data=fields[b"data"], ack=self._ack_generator(id=entry_id, queue_name=self.queue_name)
-        )
+        async def ack() -> None:
+            # Acknowledged, then deleted: the stream holds only what is queued or running
+            # (taskiq-redis keeps every message for ever unless a MAXLEN trims it, and a
+            # trim cannot tell a finished message from a queued one).
+            async with Redis(connection_pool=self.connection_pool) as redis:
+                pipe = redis.pipeline(transaction=False)
+                pipe.xack(self.queue_name, self.consumer_group_name, entry_id)
+                pipe.xdel(self.queue_name, entry_id)
+                await pipe.execute()
+
+        return AckableMessage(data=fields[b"data"], ack=ack)
 
 
 def _decode(value: Any) -> str:
@@ -137,14 +146,18 @@ class RedisCounters:
 
 
 async def queue_state(redis: RedisLayer, stream: str) -> dict[str, int]:
-    """Tasks waiting for a worker (`queued`) and taken but not finished (`running`)."""
+    """Tasks waiting for a worker (`queued`) and taken but not finished (`running`).
+
+    A finished task's message is deleted, so the stream holds exactly these two kinds."""
+    length = int(await redis.execute("XLEN", stream))
     try:
         groups = await redis.execute("XINFO", "GROUPS", stream)
-    except Exception:  # noqa: BLE001 - no stream yet: nothing was ever enqueued
-        return {"queued": 0, "running": 0}
+    except BackendUnavailable:  # no stream yet: nothing was ever sent
+        groups = []
+    running = 0
     for group in groups:
         info = group if isinstance(group, dict) else dict(zip(group[::2], group[1::2], strict=True))
         info = {_decode(k): v for k, v in info.items()}
         if _decode(info["name"]) == GROUP:
-            return {"queued": int(info.get("lag") or 0), "running": int(info["pending"])}
-    return {"queued": int(await redis.execute("XLEN", stream)), "running": 0}
+            running = int(info["pending"])
+    return {"queued": length - running, "running": running}

@@ -60,7 +60,8 @@ def taskiq_function(runtime: TaskRuntime, spec: TaskSpec[Any]) -> Any:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     task_id: str
-    key: str  # the idempotency key
+    key: str  # the idempotency key: the sender's, else the task id
+    chosen: bool  # the sender chose the key (the same key may come in several messages)
     request_id: str | None
     payload: dict[str, Any]
 
@@ -70,8 +71,10 @@ async def execute(
 ) -> str:
     labels = message.labels
     request_id = str(labels.get("request_id") or "") or None
-    key = str(labels.get("idempotency_key") or "") or message.task_id
-    delivery = Delivery(message.task_id, key, request_id, payload)
+    chosen = str(labels.get("idempotency_key") or "")
+    delivery = Delivery(
+        message.task_id, chosen or message.task_id, bool(chosen), request_id, payload
+    )
     request_id_var.set(request_id)  # this delivery's own asyncio task: no reset needed
     with structlog.contextvars.bound_contextvars(task=spec.name, task_id=message.task_id):
         started = time.perf_counter()
@@ -93,7 +96,10 @@ async def _count(runtime: TaskRuntime, status: str) -> None:
 async def _run(runtime: TaskRuntime, spec: TaskSpec[Any], delivery: Delivery) -> str:
     settings = runtime.settings.tasks
     key = delivery.key
-    if await already_applied(runtime.session_factory, key):
+    # A key the sender chose is looked up first: the same key may arrive in several messages.
+    # A task id arrives again only after a crash, and `apply_once` detects that itself: no
+    # database round trip for every task.
+    if delivery.chosen and await already_applied(runtime.session_factory, key):
         logger.info("task.duplicate", idempotency_key=key)
         return "duplicate"
     attempts = 0
@@ -121,7 +127,7 @@ async def _run(runtime: TaskRuntime, spec: TaskSpec[Any], delivery: Delivery) ->
                     runtime.session_factory,
                     runtime.emailer,
                 )
-                logger.info("task.started", attempt=attempts)
+                logger.debug("task.started", attempt=attempts)
                 async with asyncio.timeout(timeout):
                     await spec.function(args, context)
     except Exception as exc:  # noqa: BLE001 - every failure ends in a dead letter
@@ -129,9 +135,9 @@ async def _run(runtime: TaskRuntime, spec: TaskSpec[Any], delivery: Delivery) ->
         # unacknowledged, to be delivered again.)
         await _dead_letter(runtime, spec, delivery, attempts, exc)
         return "failed"
-    if not context.applied:
+    if delivery.chosen and not context.applied:
         await record(runtime.session_factory, key, spec.name)
-    return "ok"
+    return "duplicate" if context.duplicate else "ok"
 
 
 async def _dead_letter(

@@ -3,8 +3,9 @@
 Up to TASKS_CONCURRENCY tasks at once (taskiq's receiver, in this event loop). A message is
 acknowledged when its task has finished, so a worker killed mid-task (kill -9, OOM, a lost
 machine) leaves it to another worker after TASKS_REDELIVER_AFTER_SECONDS. SIGTERM (or Ctrl-C)
-stops taking messages, lets the running tasks finish for up to TASKS_SHUTDOWN_TIMEOUT_SECONDS,
-and exits 0; tasks still running then are left unacknowledged and delivered again.
+stops taking messages (one whose read was completing at that instant still runs: it was
+delivered), lets the running tasks finish for up to TASKS_SHUTDOWN_TIMEOUT_SECONDS, hands back
+what it read and did not start, and exits 0; tasks still running then are delivered again.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ async def run_worker(settings: Settings) -> None:
 
     load_task_modules(settings.tasks.modules)
     stop = asyncio.Event()
+
+    def stopping(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            logger.info("worker.stopping", signal=sig.name)
+            stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping, sig)
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database)
         stack.push_async_callback(engine.dispose)
