@@ -130,4 +130,5 @@ async def test_a_failing_task_is_retried_dead_lettered_and_requeued_by_the_cli(
         assert again.returncode == 1  # no such letter any more
     assert await effects(database, "flaky") == [("flaky", 1)]
     figures = stats(env, tmp_path)
-    assert figures == {"queued": 0, "running": 0, "failed": 0, "done": 1, "duplicate": 0}
+    # Two deliveries: the one that ended in the dead letter, and the requeued one that took effect.
+    assert figures == {"queued": 0, "running": 0, "failed": 0, "done": 1}

@@ -104,13 +104,7 @@ def build() -> typer.Typer:
         _needs_broker(settings, "inspect")
 
         async def read(runtime: TaskRuntime) -> dict[str, int]:
-            from example_service.tasks.redis import queue_state  # noqa: PLC0415
-
-            assert runtime.redis is not None  # noqa: S101 - a broker URL is set
-            return {
-                **await queue_state(runtime.redis, settings.tasks.queue),
-                **await runtime.stats(),
-            }
+            return await runtime.stats()
 
         typer.echo(orjson.dumps(_with_runtime(settings, read), option=orjson.OPT_INDENT_2).decode())
 

@@ -16,7 +16,7 @@ class TasksSettings(_Section):
     # (in-process broker, development only: a restart loses what is queued).
     broker_url: SecretStr | None = None
     queue: str = "tasks"  # the Redis stream the workers read
-    prefix: str = "tasks:"  # Redis keys of dead letters and counters
+    prefix: str = "tasks:"  # Redis keys of dead letters and results
     # Tasks one worker process runs at the same time.
     concurrency: int = Field(default=10, ge=1)
     # How long a finished task's result stays readable in Redis.

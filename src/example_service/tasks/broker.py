@@ -3,7 +3,7 @@
 Without a broker URL (TASKS_BROKER_URL, else REDIS_URL) tasks run inside the process that
 enqueues them, on taskiq's in-memory broker: nothing to run beside `serve`, and nothing
 survives a restart (development only). With one, tasks go to a Redis stream that `worker`
-processes read; dead letters and counters live in the same Redis.
+processes read; dead letters live in the same Redis.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from example_service.tasks.email import build_emailer
-from example_service.tasks.memory import MemoryCounters, MemoryDeadLetters
+from example_service.tasks.memory import MemoryDeadLetters
 from example_service.tasks.metrics import TaskMetrics
 from example_service.tasks.registry import registered
 from example_service.tasks.runner import taskiq_function
@@ -72,11 +72,10 @@ async def build_runtime(
     if url is None:
         broker = InMemoryBroker(max_async_tasks=settings.tasks.concurrency)
         dead_letters: Any = MemoryDeadLetters()
-        counters: Any = MemoryCounters()
     else:
         from example_service.redis.client import create_redis  # noqa: PLC0415
         from example_service.settings import RedisSettings  # noqa: PLC0415
-        from example_service.tasks.redis import RedisCounters, RedisDeadLetters  # noqa: PLC0415
+        from example_service.tasks.redis import RedisDeadLetters  # noqa: PLC0415
 
         broker = _stream_broker(settings, url)
         layer = create_redis(
@@ -85,7 +84,6 @@ async def build_runtime(
         assert layer is not None  # noqa: S101 - a URL was given
         stack.push_async_callback(layer.aclose)
         dead_letters = RedisDeadLetters(layer, settings.tasks.prefix)
-        counters = RedisCounters(layer, settings.tasks.prefix)
     broker.is_worker_process = worker
     runtime = TaskRuntime(
         settings=settings,
@@ -94,7 +92,6 @@ async def build_runtime(
         session_factory=session_factory,
         emailer=build_emailer(settings.email),
         dead_letters=dead_letters,
-        counters=counters,
         metrics=metrics or TaskMetrics(),
         redis=layer,
     )
