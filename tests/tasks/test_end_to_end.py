@@ -5,46 +5,23 @@ logs the enqueuing request's id; and the scheduler sends a periodic task on time
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from example_service.db.migrate import alembic_config, upgrade
 from example_service.users.models import User
 from tests.identity import JWT_SECRET, PASSWORD
-from tests.servers import RedisServer, free_port, serve_process
+from tests.servers import RedisServer, serve_process
+from tests.tasks.conftest import Mailbox
 from tests.tasks.processes import service, task_env, until, wait_for
 from tests.tasks.sample_tasks import RECORD, create_effects_table, effects
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from example_service.observability.logging import get_logger
 from example_service.settings import EmailSettings
+from example_service.tasks.errors import RetryableTaskError
 
 logger = get_logger("example_service.email")
 
@@ -32,7 +33,7 @@ class LogEmailer:
     personal data)."""
 
     async def send(self, email: Email) -> None:
-        logger.info("email.logged", to=email.to, subject=email.subject)
+        logger.info("email.logged", email=email.to, subject=email.subject)  # masked
 
 
 class SmtpEmailer:
@@ -49,17 +50,28 @@ class SmtpEmailer:
         message["Subject"] = email.subject
         message.set_content(email.body)
         password = settings.smtp_password
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=password.get_secret_value() if password is not None else None,
-            start_tls=settings.smtp_starttls,
-            use_tls=settings.smtp_tls,
-            timeout=settings.timeout_seconds,
-        )
-        logger.info("email.sent", to=email.to, subject=email.subject)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=password.get_secret_value() if password is not None else None,
+                start_tls=settings.smtp_starttls,
+                use_tls=settings.smtp_tls,
+                timeout=settings.timeout_seconds,
+            )
+        except aiosmtplib.SMTPResponseException as exc:
+            # 4xx: the server asks to try again later (greylisting, a full queue); 5xx is
+            # final. Connection failures and timeouts are retried as they are.
+            if 400 <= exc.code < 500:
+                raise RetryableTaskError(f"SMTP {exc.code}: {exc.message}") from exc
+            raise
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if all(400 <= error.code < 500 for error in exc.recipients):
+                raise RetryableTaskError(f"SMTP recipients refused: {exc}") from exc
+            raise
+        logger.info("email.sent", email=email.to, subject=email.subject)  # masked
 
 
 def build_emailer(settings: EmailSettings) -> Emailer:

@@ -23,6 +23,7 @@ from example_service.observability.context import request_id_var
 from example_service.observability.logging import get_logger
 from example_service.tasks.base import DeadLetter
 from example_service.tasks.context import TaskContext
+from example_service.tasks.errors import RetryableTaskError
 from example_service.tasks.idempotency import already_applied, record
 
 if TYPE_CHECKING:
@@ -31,9 +32,7 @@ if TYPE_CHECKING:
 
 logger = get_logger("example_service.tasks")
 
-
-class RetryableTaskError(Exception):
-    """Raised by a task whose failure may pass if it runs again later."""
+__all__ = ["RetryableTaskError", "execute", "retryable", "taskiq_function"]
 
 
 def retryable(exc: BaseException) -> bool:
