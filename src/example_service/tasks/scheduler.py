@@ -86,14 +86,16 @@ def start_in_process(runtime: TaskRuntime, stack: AsyncExitStack) -> None:
     stack.push_async_callback(stop)
 
 
-async def run_scheduler(settings: Settings) -> None:
+async def run_scheduler(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Send periodic tasks until `stop` is set (default: until SIGTERM or SIGINT)."""
     from taskiq.api import run_scheduler_task  # noqa: PLC0415
 
     load_task_modules(settings.tasks.modules)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         # The engine is never connected: the runtime's tasks do not run here.
         engine = create_engine(settings.database)

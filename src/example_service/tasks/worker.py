@@ -25,11 +25,8 @@ from example_service.tasks.registry import load_task_modules
 logger = get_logger("example_service.tasks")
 
 
-async def run_worker(settings: Settings) -> None:
-    from taskiq.acks import AcknowledgeType  # noqa: PLC0415
-    from taskiq.receiver import Receiver  # noqa: PLC0415
-
-    load_task_modules(settings.tasks.modules)
+def stop_on_signals() -> asyncio.Event:
+    """An event set by the first SIGTERM or SIGINT (logged: `worker.stopping`)."""
     stop = asyncio.Event()
 
     def stopping(sig: signal.Signals) -> None:
@@ -40,6 +37,17 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping, sig)
+    return stop
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run tasks until `stop` is set (default: until SIGTERM or SIGINT)."""
+    from taskiq.acks import AcknowledgeType  # noqa: PLC0415
+    from taskiq.receiver import Receiver  # noqa: PLC0415
+
+    load_task_modules(settings.tasks.modules)
+    if stop is None:
+        stop = stop_on_signals()
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database)
         stack.push_async_callback(engine.dispose)
