@@ -34,7 +34,7 @@ def task_app(make_settings: Callable[..., Settings], effects_url: str) -> TaskAp
         values: dict[str, Any] = {
             "database": DatabaseSettings(url=effects_url),
             "security": security_settings(),
-            "tasks": TasksSettings(modules=["tests.tasks.sample_tasks"]),
+            "tasks": TasksSettings(modules=["tests.tasks.sample_tasks"], purge_schedule=""),
             **sections,
         }
         return create_app(make_settings(**values))

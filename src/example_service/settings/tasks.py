@@ -34,8 +34,8 @@ class TasksSettings(_Section):
     redeliver_after_seconds: float = Field(default=600.0, ge=0.1)
     # Modules imported by the worker and the scheduler so that their tasks are registered.
     modules: CsvList = Field(default_factory=list)
-    # The periodic purge of expired and revoked sessions (cron, UTC) and how long a revoked or
-    # expired session (and an idempotency record) is kept first.
+    # The periodic purge of expired and revoked sessions (cron, UTC; empty: never) and how long
+    # a revoked or expired session (and an idempotency record) is kept first.
     purge_schedule: str = "17 * * * *"
     purge_after_hours: int = Field(default=24, ge=0)
 

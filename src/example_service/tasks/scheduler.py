@@ -37,8 +37,8 @@ def schedules(settings: Settings, specs: dict[str, TaskSpec[Any]]) -> list[Sched
         cron = spec.cron
         if spec.cron_setting is not None:
             cron = getattr(settings.tasks, spec.cron_setting)
-        if cron is None and spec.interval is None:
-            continue
+        if not cron and spec.interval is None:
+            continue  # e.g. TASKS_PURGE_SCHEDULE empty: off
         out.append(
             ScheduledTask(
                 task_name=spec.name,
