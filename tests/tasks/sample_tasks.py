@@ -51,7 +51,7 @@ async def _insert(session: AsyncSession, marker: str, attempt: int) -> None:
     )
 
 
-@register_task(RECORD, RecordArgs, timeout=60)
+@register_task(RECORD, RecordArgs, timeout=60, api=True)
 async def record(args: RecordArgs, context: TaskContext) -> None:
     if args.started_file:
         _write(args.started_file, context.task_id)
@@ -66,7 +66,7 @@ class FlakyArgs(BaseModel):
     attempts_file: str  # one line appended per attempt
 
 
-@register_task(FLAKY, FlakyArgs)  # TASKS_MAX_RETRIES applies
+@register_task(FLAKY, FlakyArgs, api=True)  # TASKS_MAX_RETRIES applies
 async def flaky(args: FlakyArgs, context: TaskContext) -> None:
     _append(args.attempts_file, f"{context.attempt}\n")
     if _exists(args.fail_while):
@@ -78,7 +78,7 @@ class SlowArgs(BaseModel):
     seconds: float
 
 
-@register_task(SLOW, SlowArgs, timeout=0.2, retries=1)
+@register_task(SLOW, SlowArgs, timeout=0.2, retries=1, api=True)
 async def slow(args: SlowArgs, _: TaskContext) -> None:
     await asyncio.sleep(args.seconds)
 

@@ -60,6 +60,12 @@ async def test_bad_arguments_are_a_422_in_the_api_and_nothing_is_sent(
     unknown = await tasks_api.client.post("/api/v1/tasks/no.such", json={}, headers=admin.auth)
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
+    # Registered, but not open to the API: an e-mail to any address is not an admin's tool.
+    body = {"args": {"email": "x@example.com", "full_name": "X"}}
+    closed = await tasks_api.client.post(
+        "/api/v1/tasks/users.welcome_email", json=body, headers=admin.auth
+    )
+    assert closed.status_code == 404
     user = await tasks_api.account("user@example.com")
     denied = await tasks_api.client.post(
         f"/api/v1/tasks/{RECORD}", json={"args": {"marker": "x"}}, headers=user.auth

@@ -29,7 +29,7 @@ class NoArgs(BaseModel):
 
 
 @register_task(
-    PURGE_SESSIONS, NoArgs, timeout=120, cron="17 * * * *", cron_setting="purge_schedule"
+    PURGE_SESSIONS, NoArgs, timeout=120, cron="17 * * * *", cron_setting="purge_schedule", api=True
 )
 async def purge_sessions(_: NoArgs, context: TaskContext) -> None:
     """Delete refresh sessions expired or revoked more than TASKS_PURGE_AFTER_HOURS ago, and

@@ -30,8 +30,11 @@ class TaskSpec(Generic[A]):
     # Periodic: a cron expression (UTC) or an interval in whole seconds; the scheduler sends it.
     cron: str | None = None
     interval: int | None = None
-    # A settings attribute path (e.g. "tasks.purge_schedule") that overrides `cron`.
+    # A TasksSettings field (e.g. "purge_schedule") whose value, when set, replaces `cron`.
     cron_setting: str | None = None
+    # May an administrator send it through POST /tasks/{name}? Only tasks whose arguments are
+    # safe in any hands that can call it (not the welcome e-mail: any address, any name).
+    api: bool = False
 
 
 _TASKS: dict[str, TaskSpec[Any]] = {}
@@ -46,6 +49,7 @@ def register_task(
     cron: str | None = None,
     interval: int | None = None,
     cron_setting: str | None = None,
+    api: bool = False,
 ) -> Callable[[TaskFunction[A]], TaskFunction[A]]:
     """Declare the coroutine below as the task `name`, taking `args` (validated at enqueue)."""
 
@@ -54,7 +58,7 @@ def register_task(
         if existing is not None and existing.function is not function:
             raise ValueError(f"task {name!r} is already registered")
         _TASKS[name] = TaskSpec(
-            name, args, function, timeout, retries, cron, interval, cron_setting
+            name, args, function, timeout, retries, cron, interval, cron_setting, api
         )
         return function
 

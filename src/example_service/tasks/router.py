@@ -1,4 +1,5 @@
-"""/tasks/{name}: an administrator sends a registered task now (e.g. the purge, off schedule).
+"""/tasks/{name}: an administrator sends a task now (e.g. the purge, off schedule): tasks
+registered with `api=True` only; any other name is a 404.
 
 The arguments are validated against the task's model here, in the API: a bad payload is a
 422 with the offending fields, never a failure later in a worker.
@@ -43,5 +44,7 @@ async def enqueue(
 ) -> TaskEnqueued:
     """Send the registered task `name` with `args` (administrators)."""
     tasks = request.app.state.tasks
-    task_id = await tasks.enqueue(name, body.args, idempotency_key=body.idempotency_key)
+    task_id = await tasks.enqueue(
+        name, body.args, idempotency_key=body.idempotency_key, from_api=True
+    )
     return TaskEnqueued(task=name, task_id=task_id)

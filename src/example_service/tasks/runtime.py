@@ -60,10 +60,13 @@ class TaskRuntime:
     def in_process(self) -> bool:
         return self.redis is None
 
-    def validate(self, name: str, args: BaseModel | Mapping[str, Any]) -> BaseModel:
-        """`args` as the task's model; 404 for an unknown task, 422 for bad arguments."""
+    def validate(
+        self, name: str, args: BaseModel | Mapping[str, Any], *, from_api: bool = False
+    ) -> BaseModel:
+        """`args` as the task's model; 404 for an unknown task (or, `from_api`, one not open
+        to the API), 422 for bad arguments."""
         spec = self.specs.get(name)
-        if spec is None:
+        if spec is None or (from_api and not spec.api):
             raise UnknownTaskError(f"No task is named {name!r}.")
         if isinstance(args, spec.args):
             return args  # type: ignore[no-any-return]  # spec.args is type[Any]
@@ -80,9 +83,12 @@ class TaskRuntime:
         args: BaseModel | Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
+        from_api: bool = False,
     ) -> str:
-        """Send task `name`; its id. Arguments are validated here, in the caller's process."""
-        model = self.validate(name, args)
+        """Send task `name`; its id. Arguments are validated here, in the caller's process.
+        `from_api`: sent on a client's behalf (POST /tasks/{name}): only tasks registered with
+        `api=True`."""
+        model = self.validate(name, args, from_api=from_api)
         return await self._send(name, model.model_dump(mode="json"), idempotency_key)
 
     async def requeue(self, letter: DeadLetter) -> str:
