@@ -85,13 +85,6 @@ async def execute(
 
 
 async def _run(runtime: TaskRuntime, spec: TaskSpec[Any], delivery: Delivery) -> str:
-    key = delivery.key
-    # A key the sender chose is looked up first: the same key may arrive in several messages.
-    # A task id arrives again only after a crash, and `apply_once` detects that itself: no
-    # database round trip for every task.
-    if delivery.chosen and await already_applied(runtime.session_factory, key):
-        logger.info("task.duplicate", idempotency_key=key)
-        return "duplicate"
     attempts = _Attempts(runtime, spec, delivery)
     try:
         context = await attempts.run()
@@ -100,8 +93,15 @@ async def _run(runtime: TaskRuntime, spec: TaskSpec[Any], delivery: Delivery) ->
         # unacknowledged, to be delivered again.)
         await _dead_letter(runtime, spec, delivery, attempts.made, exc)
         return "failed"
+    if context is None:
+        logger.info("task.duplicate", idempotency_key=delivery.key)
+        return "duplicate"
     if delivery.chosen and not context.applied:
-        await record(runtime.session_factory, key, spec.name)
+        try:
+            await record(runtime.session_factory, delivery.key, spec.name)
+        except Exception as exc:  # noqa: BLE001 - the effect happened: not a failed task
+            # Only a second message with the same key could repeat the effect now.
+            logger.warning("task.record_failed", error=type(exc).__name__)
     return "duplicate" if context.duplicate else "ok"
 
 
@@ -117,9 +117,17 @@ class _Attempts:
         self.retries = spec.retries if spec.retries is not None else settings.max_retries
         self.made = 0
 
-    async def once(self, args: Any) -> TaskContext:
+    async def once(self, args: Any) -> TaskContext | None:
+        """One attempt; None when the sender's key shows an earlier message took effect.
+
+        That key is looked up first (the same key may arrive in several messages), inside the
+        attempt so that a database that is down is retried like any attempt. A task id arrives
+        again only after a crash, and `apply_once` detects that itself: no database round trip
+        for every task."""
         self.made += 1
         runtime, delivery = self.runtime, self.delivery
+        if delivery.chosen and await already_applied(runtime.session_factory, delivery.key):
+            return None
         context = TaskContext(
             delivery.task_id,
             self.spec.name,
@@ -135,7 +143,7 @@ class _Attempts:
             await self.spec.function(args, context)
         return context
 
-    async def run(self) -> TaskContext:
+    async def run(self) -> TaskContext | None:
         args = self.spec.args.model_validate(self.delivery.payload)
         # The first attempt runs outside stamina, as resilience/retry.py does: a task that
         # succeeds (nearly all) pays no retry loop (~16 us, bench/breaker.py). A first failure
