@@ -75,6 +75,14 @@ async def test_bad_arguments_are_a_422_in_the_api_and_nothing_is_sent(
     assert await effects(effects_url) == []
 
 
+async def test_enqueue_task_takes_the_arguments_as_keywords(
+    tasks_api: Api, effects_url: str
+) -> None:
+    await runtime(tasks_api).enqueue_task(RECORD, marker="kw")
+    await runtime(tasks_api).idle()
+    assert await effects(effects_url, "kw") == [("kw", 1)]
+
+
 async def test_one_idempotency_key_takes_effect_once(
     tasks_api: Api, effects_url: str, logs: LogCapture
 ) -> None:

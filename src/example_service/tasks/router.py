@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from example_service.auth.dependencies import Principal, require_permission
 from example_service.auth.roles import Permission
 from example_service.errors.problem import problem_responses
+from example_service.tasks.dependencies import TaskQueue
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -37,13 +38,12 @@ class TaskEnqueued(BaseModel):
     responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def enqueue(
-    request: Request,
+    tasks: TaskQueue,
     name: Annotated[str, Path(max_length=100)],
     body: EnqueueRequest,
     _admin: Annotated[Principal, Depends(require_permission(Permission.TASKS_ENQUEUE))],
 ) -> TaskEnqueued:
     """Send the registered task `name` with `args` (administrators)."""
-    tasks = request.app.state.tasks
     task_id = await tasks.enqueue(
         name, body.args, idempotency_key=body.idempotency_key, from_api=True
     )

@@ -91,6 +91,11 @@ class TaskRuntime:
         model = self.validate(name, args, from_api=from_api)
         return await self._send(name, model.model_dump(mode="json"), idempotency_key)
 
+    async def enqueue_task(self, name: str, /, **args: Any) -> str:
+        """`enqueue` with the arguments as keywords: `enqueue_task("send_email", to=...)`, as
+        other templates spell it."""
+        return await self.enqueue(name, args)
+
     async def requeue(self, letter: DeadLetter) -> str:
         """Send a dead letter's task again, under its idempotency key."""
         return await self._send(letter.task, letter.args, letter.idempotency_key, letter.request_id)
