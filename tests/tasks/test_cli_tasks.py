@@ -15,3 +15,14 @@ def test_without_a_broker_the_commands_explain_and_exit_2(argv: list[str]) -> No
     result = CliRunner().invoke(build_cli(), argv)
     assert result.exit_code == 2
     assert "No broker is configured" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["worker"], ["tasks", "stats"], ["tasks", "failed"]])
+def test_an_unreachable_broker_is_one_line_and_exit_1(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on port 1.
+    monkeypatch.setenv("TASKS_BROKER_URL", "redis://127.0.0.1:1/0")
+    result = CliRunner().invoke(build_cli(), argv)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: the broker did not answer")

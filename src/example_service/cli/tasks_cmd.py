@@ -7,7 +7,8 @@ layer are imported when a command runs, not when the CLI starts.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -61,9 +62,21 @@ def _with_runtime(settings: Settings, use: Callable[[TaskRuntime], Awaitable[T]]
             runtime = await build_runtime(settings, create_session_factory(engine), stack)
             return await use(runtime)
 
-    try:
+    with _unreachable():
         return asyncio.run(run())
-    except OSError as exc:  # redis's ConnectionError is one
+
+
+@contextmanager
+def _unreachable() -> Iterator[None]:
+    """A broker that does not answer: one line saying so and exit 1, not a traceback."""
+    from redis.exceptions import RedisError  # noqa: PLC0415 - a broker URL is set
+
+    from example_service.redis.errors import BackendUnavailable  # noqa: PLC0415
+    from example_service.tasks.runtime import TasksUnavailableError  # noqa: PLC0415
+
+    try:
+        yield
+    except (RedisError, BackendUnavailable, TasksUnavailableError, OSError) as exc:
         typer.echo(f"error: the broker did not answer: {exc}", err=True)
         raise typer.Exit(code=1) from exc
 
@@ -78,7 +91,8 @@ def register(cli: typer.Typer) -> None:
         _needs_broker(settings, "run")
         from example_service.tasks.worker import run_worker  # noqa: PLC0415
 
-        asyncio.run(run_worker(settings))
+        with _unreachable():
+            asyncio.run(run_worker(settings))
 
     @cli.command()
     def scheduler() -> None:
@@ -89,7 +103,8 @@ def register(cli: typer.Typer) -> None:
         _needs_broker(settings, "schedule")
         from example_service.tasks.scheduler import run_scheduler  # noqa: PLC0415
 
-        asyncio.run(run_scheduler(settings))
+        with _unreachable():
+            asyncio.run(run_scheduler(settings))
 
 
 def build() -> typer.Typer:

@@ -35,6 +35,15 @@ async def start_tasks(
     if runtime.in_process:
         from example_service.tasks.scheduler import start_in_process  # noqa: PLC0415
 
+        if settings.app.is_production:
+            from example_service.observability.logging import get_logger  # noqa: PLC0415
+
+            get_logger("example_service.tasks").warning(
+                "tasks.in_process",
+                detail="no TASKS_BROKER_URL or REDIS_URL: tasks run in this process and a "
+                "restart loses what is queued; set one and run `example-service worker`",
+            )
+
         start_in_process(runtime, stack)
     else:
         # Optional: without the broker the service answers, only enqueuing fails (503).
