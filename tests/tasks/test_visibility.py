@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from example_service.settings import RedisSettings, TelemetrySettings
+from example_service.settings import AppSettings, RedisSettings, TelemetrySettings
 from tests.conftest import LogCapture
 from tests.servers import RedisServer
 from tests.tasks.conftest import TaskApp, running
@@ -56,3 +56,15 @@ async def test_readiness_reports_the_broker_and_its_outage_is_a_503(
             RECORD,
             "users.welcome_email",
         ]
+
+
+async def test_production_without_a_broker_warns_at_startup(
+    task_app: TaskApp, logs: LogCapture
+) -> None:
+    async with running(task_app(app=AppSettings(environment="production"))):
+        pass
+    [warning] = logs.events("tasks.in_process")
+    assert warning["level"] == "warning"
+    async with running(task_app()):
+        pass
+    assert len(logs.events("tasks.in_process")) == 1  # not outside production
