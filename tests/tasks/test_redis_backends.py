@@ -5,16 +5,24 @@ consumer handing back what it read, dead letters, the scheduler's start and stop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 from example_service.db.engine import create_engine, create_session_factory
 from example_service.observability.logging import configure_logging
-from example_service.settings import DatabaseSettings, RedisSettings, Settings, TasksSettings
+from example_service.settings import (
+    DatabaseSettings,
+    RedisSettings,
+    Settings,
+    TasksSettings,
+    TelemetrySettings,
+)
 from example_service.tasks.base import DeadLetter
 from example_service.tasks.broker import build_runtime
 from example_service.tasks.redis import GROUP, RedisDeadLetters, StreamBroker
@@ -22,7 +30,7 @@ from example_service.tasks.runtime import TaskRuntime
 from example_service.tasks.scheduler import run_scheduler
 from example_service.tasks.worker import run_worker
 from tests.conftest import LogCapture
-from tests.servers import RedisServer
+from tests.servers import RedisServer, free_port
 from tests.tasks.processes import until
 from tests.tasks.sample_tasks import RECORD, RecordArgs, effects
 
@@ -154,3 +162,30 @@ async def test_the_scheduler_starts_with_the_schedules_and_stops(
     [started] = logs.events("scheduler.started")
     assert started["schedules"] == {"auth.purge_sessions": "17 * * * *"}
     assert logs.events("scheduler.stopped")
+
+
+async def test_the_worker_serves_its_metrics_on_its_own_port(
+    settings: Settings, sender: TaskRuntime
+) -> None:
+    port = free_port()
+    metered = settings.model_copy(
+        update={"telemetry": TelemetrySettings(mode="prometheus", metrics_port=port)}
+    )
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(metered, stop))
+    try:
+        await sender.enqueue(RECORD, RecordArgs(marker="m"))
+
+        async def scraped() -> str:
+            async with httpx.AsyncClient() as client:
+                with contextlib.suppress(httpx.TransportError):
+                    text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+                    if 'tasks_completed_total{status="ok",task="test.record"} 1.0' in text:
+                        return text
+            return ""
+
+        text = await until(scraped, "the worker's metrics")
+        assert 'task_duration_seconds_count{task="test.record"} 1.0' in text
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 30)

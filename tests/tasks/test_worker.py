@@ -132,3 +132,26 @@ async def test_a_failing_task_is_retried_dead_lettered_and_requeued_by_the_cli(
     figures = stats(env, tmp_path)
     # Two deliveries: the one that ended in the dead letter, and the requeued one that took effect.
     assert figures == {"queued": 0, "running": 0, "failed": 0, "done": 1}
+
+
+async def test_a_task_past_the_shutdown_timeout_is_handed_back_and_runs_elsewhere(
+    env: dict[str, str], database: str, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    env = {**env, "TASKS_SHUTDOWN_TIMEOUT_SECONDS": "0.5"}
+    with service("worker", env, tmp_path, "worker.started") as worker:
+        async with sender(env) as tasks:
+            task_id = await tasks.enqueue(
+                RECORD, RecordArgs(marker="slow", sleep_before=3.0, started_file=str(started))
+            )
+        wait_for(started.exists, "the task to start")
+        worker.process.send_signal(signal.SIGTERM)
+        assert worker.process.wait(timeout=30) == 0  # did not wait for the task
+    assert await effects(database) == []
+    [stopped] = worker.events("worker.stopped")
+    assert stopped["handed_back"] == 1
+    # The next worker takes it at once (the redelivery delay is 600 s here) and runs it.
+    with service("worker", env, tmp_path, "worker.started") as second:
+        [done] = wait_for(lambda: finished(second, "ok"), "the task on the next worker")
+        assert done["task_id"] == task_id
+    assert await effects(database) == [("slow", 1)]

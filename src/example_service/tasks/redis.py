@@ -32,6 +32,11 @@ def _ack_script() -> str:
 
 class StreamBroker(RedisStreamBroker):
     _acker: AsyncScript | None = None
+    # Set by `release`: the worker gave up on what it still runs. taskiq acknowledges a task
+    # that was cancelled (it catches BaseException and stores the error as the result), and
+    # the tasks still running when the process exits are cancelled: without this, each would
+    # be acknowledged, and lost, instead of running again on another worker.
+    _released = False
 
     async def startup(self) -> None:
         if self.is_worker_process:
@@ -71,7 +76,9 @@ class StreamBroker(RedisStreamBroker):
         """Hand back what this consumer holds and will not run (stopping): messages read but
         not started, and tasks still running past the shutdown timeout. Each is marked idle
         for the redelivery delay, so the next worker's claim takes it at once instead of
-        TASKS_REDELIVER_AFTER_SECONDS later. How many."""
+        TASKS_REDELIVER_AFTER_SECONDS later. How many. From then on nothing is acknowledged:
+        a task finishing after this runs again elsewhere (at least once)."""
+        self._released = True
         async with Redis(connection_pool=self.connection_pool) as redis:
             held = await redis.xpending_range(
                 self.queue_name,
@@ -101,6 +108,8 @@ class StreamBroker(RedisStreamBroker):
             # trim cannot tell a finished message from a queued one). One script call on one
             # long-lived client: a client or a pipeline built per call costs more than the
             # call (redis-py copies ~170 reply callbacks into each).
+            if self._released:
+                return  # handed back: another worker runs it again
             if self._acker is None:
                 client = Redis(connection_pool=self.connection_pool)
                 self._acker = client.register_script(_ack_script())
