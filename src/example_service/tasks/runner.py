@@ -34,6 +34,8 @@ logger = get_logger("example_service.tasks")
 
 __all__ = ["RetryableTaskError", "execute", "retryable", "taskiq_function"]
 
+DEAD_LETTER_PATIENCE = 30.0  # seconds
+
 
 def retryable(exc: BaseException) -> bool:
     """Errors that say a dependency may answer next time: never a bug or bad arguments."""
@@ -187,4 +189,14 @@ async def _dead_letter(
         error=f"{type(exc).__name__}: {exc}"[:2000],
         failed_at=time.time(),
     )
-    await runtime.dead_letters.add(letter)
+    # The message is acknowledged once this returns: the letter must be stored first. The
+    # store's Redis layer fails fast while its breaker is open after a blip, so it is retried
+    # for up to DEAD_LETTER_PATIENCE seconds before the loss is logged.
+    try:
+        async for attempt in stamina.retry_context(
+            on=Exception, attempts=None, timeout=DEAD_LETTER_PATIENCE, wait_max=2.0
+        ):
+            with attempt:
+                await runtime.dead_letters.add(letter)
+    except Exception as error:  # noqa: BLE001 - said loudly, once
+        logger.error("task.dead_letter_lost", error=type(error).__name__)
