@@ -12,6 +12,7 @@ import logging
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+from example_service.tasks.base import DeadLetters
 from example_service.tasks.email import build_emailer
 from example_service.tasks.memory import MemoryDeadLetters
 from example_service.tasks.metrics import TaskMetrics
@@ -71,13 +72,15 @@ async def build_runtime(
     layer = None
     if url is None:
         broker = InMemoryBroker(max_async_tasks=settings.tasks.concurrency)
-        dead_letters: Any = MemoryDeadLetters()
+        dead_letters: DeadLetters = MemoryDeadLetters()
     else:
         from example_service.redis.client import create_redis  # noqa: PLC0415
         from example_service.settings import RedisSettings  # noqa: PLC0415
         from example_service.tasks.redis import RedisDeadLetters  # noqa: PLC0415
 
         broker = _stream_broker(settings, url)
+        # Dead letters, figures and readiness: off the request path, so a command may take
+        # 2 s rather than REDIS_TIMEOUT_SECONDS (0.25).
         layer = create_redis(
             RedisSettings(url=url, timeout_seconds=2.0, connect_timeout_seconds=2.0)
         )
