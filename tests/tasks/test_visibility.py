@@ -23,6 +23,8 @@ async def test_task_metrics_are_scraped(task_app: TaskApp) -> None:
     assert 'tasks_enqueued_total{task="test.record"} 1.0' in text
     assert 'tasks_completed_total{status="ok",task="test.record"} 1.0' in text
     assert 'task_duration_seconds_count{task="test.record"} 1.0' in text
+    # Every registered task's series exist from the start, at 0.
+    assert 'tasks_completed_total{status="failed",task="auth.purge_sessions"} 0.0' in text
 
 
 @pytest.mark.redis

@@ -98,6 +98,7 @@ async def build_runtime(
         metrics=metrics or TaskMetrics(),
         redis=layer,
     )
+    runtime.metrics.declare(sorted(specs))
     for spec in specs.values():
         broker.register_task(taskiq_function(runtime, spec), task_name=spec.name)
     await broker.startup()

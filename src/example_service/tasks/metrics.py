@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+STATUSES = ("ok", "failed", "duplicate")
+
 
 class TaskMetrics:
     def __init__(self, registry: Any | None = None) -> None:
@@ -30,6 +32,18 @@ class TaskMetrics:
                     registry=registry,
                 ),
             )
+
+    def declare(self, tasks: list[str]) -> None:
+        """Export every registered task's series at 0 from the start, so that an alert or a
+        rate over them has a series before the first task runs."""
+        if self._series is None:
+            return
+        enqueued, completed, duration = self._series
+        for task in tasks:
+            enqueued.labels(task)
+            duration.labels(task)
+            for status in STATUSES:
+                completed.labels(task, status)
 
     def enqueued(self, task: str) -> None:
         if self._series is not None:
