@@ -19,6 +19,7 @@ from example_service.settings import (
     DatabaseSettings,
     LogSettings,
     Settings,
+    TasksSettings,
 )
 
 pytest_plugins = ["tests.servers", "tests.identity"]
@@ -52,6 +53,9 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     def factory(**sections: Any) -> Settings:
         defaults: dict[str, Any] = {
             "app": AppSettings(environment="test"),
+            # No periodic task in the in-process scheduler: the purge would otherwise run in
+            # whatever test is running at :17 (and add to the statements some tests count).
+            "tasks": TasksSettings(purge_schedule=""),
             "log": LogSettings(level="INFO"),
             "database": DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/test.db"),
         }

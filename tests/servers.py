@@ -258,6 +258,8 @@ PROJECT_PREFIXES = (
     "SERVER_",
     "OUTBOUND_",
     "RESILIENCE_",
+    "TASKS_",
+    "EMAIL_",
 )
 
 

@@ -56,6 +56,9 @@ from example_service.routing import include_flat
 from example_service.security import install_edge_protection, start_edge_protection
 from example_service.settings import Settings
 from example_service.state import AppState
+from example_service.tasks import router as tasks
+from example_service.tasks import start_tasks
+from example_service.tasks.metrics import TaskMetrics
 from example_service.users import router as users
 
 OPENAPI_URL = "/openapi.json"
@@ -162,6 +165,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             app.state.identity_cache = build_identity_cache(app.state.cache)
             if app.state.identity_cache is not None:
                 stack.push_async_callback(app.state.identity_cache.aclose)
+            await start_tasks(app, settings, stack, app.state.task_metrics)
             if settings.outbound.services:  # else neither outbound/ nor httpx is imported
                 from example_service.outbound import start_outbound  # noqa: PLC0415
 
@@ -228,6 +232,16 @@ def _registry(telemetry: Telemetry) -> Any | None:
     return telemetry.registry if isinstance(telemetry, PrometheusTelemetry) else None
 
 
+def _attach_metrics(app: FastAPI, telemetry: Telemetry) -> None:
+    """The counters of the capabilities on `app.state`: they live as long as the app (its
+    registry), their backends as long as the lifespan."""
+    registry = _registry(telemetry)
+    app.state.ratelimit_fallback_counter = _fallback_counter(telemetry)
+    app.state.cache_metrics = CacheMetrics(registry)
+    app.state.auth_metrics = _auth_metrics(telemetry)
+    app.state.task_metrics = TaskMetrics(registry)
+
+
 def _auth_metrics(telemetry: Telemetry) -> Any:
     if not isinstance(telemetry, PrometheusTelemetry):
         return None
@@ -256,7 +270,7 @@ def _api_routers() -> list[APIRouter]:
     taxes all API traffic. So after `/health` (added first, see create_app) come the one-route
     public `meta` and the probes, then the domain routers.
     """
-    return [meta.router, health.router, users.router, auth.router, api_keys.router]
+    return [meta.router, health.router, users.router, auth.router, tasks.router, api_keys.router]
 
 
 def _legacy_login_router() -> APIRouter:
@@ -386,10 +400,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = Tokens(settings.security)
     limiter = RateLimiter(settings.rate_limit, settings.security)
     app.state.limiter = limiter
-    app.state.ratelimit_fallback_counter = _fallback_counter(telemetry)
-    # Counters live as long as the app (its registry), the backend as long as the lifespan.
-    app.state.cache_metrics = CacheMetrics(_registry(telemetry))
-    app.state.auth_metrics = _auth_metrics(telemetry)
+    _attach_metrics(app, telemetry)
 
     register_exception_handlers(app, renderer)
     # The seed's probe first: routing tries routes in order, and behind every API route it paid

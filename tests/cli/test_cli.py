@@ -88,6 +88,7 @@ def test_config_show_prints_notices_apart(monkeypatch: pytest.MonkeyPatch) -> No
         ["security", "bans", "--help"],
         ["generate", "--help"],
         ["dev", "--help"],
+        ["tasks", "--help"],
     ],
 )
 def test_light_commands_import_no_framework(argv: list[str]) -> None:
@@ -98,7 +99,7 @@ def test_light_commands_import_no_framework(argv: list[str]) -> None:
         "from example_service.cli import main\n"
         f"sys.argv = ['example-service', *{argv!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = ('fastapi', 'sqlalchemy', 'uvicorn', 'structlog', 'alembic', 'httpx')\n"
+        "heavy = ('fastapi', 'sqlalchemy', 'uvicorn', 'structlog', 'alembic', 'httpx', 'taskiq')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr)\n"
     )
     result = subprocess.run(

@@ -29,7 +29,7 @@ def test_db_and_users_commands(database: str) -> None:
     code, _ = run(["db", "upgrade"])
     assert code == 0
     code, out = run(["db", "current"])
-    assert code == 0 and "0001 (head)" in out
+    assert code == 0 and "0002 (head)" in out
 
     code, out = run(
         ["users", "create-admin", "--email", "Root@Example.com", "--password", "s3cret-password"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, select
+from sqlalchemy import Row, Select, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from example_service.api_keys.models import ApiKey
@@ -106,3 +106,16 @@ class SessionRepository:
         if auth_session.revoked_at is None:
             auth_session.revoked_at = now
         await self.session.flush()
+
+    async def purge(self, expired_before: datetime, revoked_before: datetime) -> int:
+        """Delete sessions that expired before `expired_before` or were revoked before
+        `revoked_before`; how many."""
+        result = await self.session.execute(
+            delete(AuthSession).where(
+                or_(
+                    AuthSession.expires_at < expired_before,
+                    AuthSession.revoked_at < revoked_before,
+                )
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ class Permission(StrEnum):
     USERS_LIST = "users:list"
     USERS_MANAGE_ROLES = "users:manage_roles"
     API_KEYS_MANAGE = "api_keys:manage"
+    TASKS_ENQUEUE = "tasks:enqueue"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

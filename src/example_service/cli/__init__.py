@@ -1,5 +1,5 @@
-"""The `example-service` command line: serve, config, health, db, users, cache, security,
-monitor, generate, dev (and more groups as they land)."""
+"""The `example-service` command line: serve, worker, scheduler, config, health, db, users,
+cache, tasks, security, monitor, generate, dev (and more groups as they land)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from example_service.cli import (
     monitor_cmd,
     security_cmd,
     serve_cmd,
+    tasks_cmd,
     users_cmd,
 )
 
@@ -28,10 +29,12 @@ def build_cli() -> typer.Typer:
     )
     serve_cmd.register(cli)
     health_cmd.register(cli)
+    tasks_cmd.register(cli)
     cli.add_typer(config_cmd.build(), name="config")
     cli.add_typer(db_cmd.build(), name="db")
     cli.add_typer(users_cmd.build(), name="users")
     cli.add_typer(cache_cmd.build(), name="cache")
+    cli.add_typer(tasks_cmd.build(), name="tasks")
     cli.add_typer(security_cmd.build(), name="security")
     cli.add_typer(monitor_cmd.build(), name="monitor")
     cli.add_typer(generate_cmd.build(), name="generate")

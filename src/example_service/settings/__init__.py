@@ -37,6 +37,7 @@ from example_service.settings.sections import (
     ServerSettings,
     TelemetrySettings,
 )
+from example_service.settings.tasks import EmailSettings, TasksSettings
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -45,6 +46,7 @@ __all__ = [
     "CacheSettings",
     "CsvList",
     "DatabaseSettings",
+    "EmailSettings",
     "Environment",
     "LogSettings",
     "OutboundService",
@@ -56,6 +58,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "TasksSettings",
     "TelemetrySettings",
     "mask_url",
 ]
@@ -81,6 +84,8 @@ class Settings(BaseModel):
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    tasks: TasksSettings = Field(default_factory=TasksSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 
     _notices: list[str] = PrivateAttr(default_factory=list)
 
@@ -108,6 +113,12 @@ class Settings(BaseModel):
         """Whether each process keeps its own cache (no Redis behind it)."""
         backend = self.cache.backend
         return backend == "memory" or (backend == "auto" and self.redis.url is None)
+
+    @property
+    def tasks_broker_url(self) -> str | None:
+        """Where tasks are queued: TASKS_BROKER_URL, else REDIS_URL; None: in-process."""
+        url = self.tasks.broker_url or self.redis.url
+        return url.get_secret_value() if url is not None else None
 
     def unsafe_for_production(self) -> list[str]:
         """What production refuses, one message per variable."""

@@ -14,7 +14,7 @@ from example_service.db.pagination import Page, Pagination
 from example_service.db.session import DbSession
 from example_service.errors.problem import problem_responses
 from example_service.users.schemas import UserCreate, UserRead, UserUpdate
-from example_service.users.service import UserService, read_public
+from example_service.users.service import UserService, read_public, send_welcome
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -31,9 +31,11 @@ Service = Annotated[UserService, Depends(_service)]
 
 
 @router.post("", status_code=201, response_model=UserRead, responses=problem_responses(409, 422))
-async def register(data: UserCreate, service: Service) -> UserRead:
-    """Register a user (always with the `user` role)."""
-    return UserRead.model_validate(await service.register(data))
+async def register(request: Request, data: UserCreate, service: Service) -> UserRead:
+    """Register a user (always with the `user` role); a welcome e-mail follows."""
+    user = UserRead.model_validate(await service.register(data))
+    await send_welcome(request.app.state.tasks, user)
+    return user
 
 
 @router.get(

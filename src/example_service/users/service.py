@@ -3,6 +3,7 @@ the cache."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -16,6 +17,8 @@ from example_service.auth.roles import Permission, Role
 from example_service.db.pagination import PageParams
 from example_service.db.session import read_session
 from example_service.observability.logging import get_logger
+from example_service.tasks.builtin import WELCOME_EMAIL, WelcomeEmail
+from example_service.tasks.runtime import TaskRuntime, TasksUnavailableError
 from example_service.users.exceptions import (
     AdminFieldsError,
     CurrentPasswordError,
@@ -147,3 +150,12 @@ class UserService:
 
     async def page(self, params: PageParams) -> tuple[list[User], int]:
         return await self.users.page(params)
+
+
+async def send_welcome(tasks: TaskRuntime, user: UserRead) -> None:
+    """Enqueue the welcome e-mail. Registration does not fail with the queue: the account
+    exists, and the e-mail is the one thing lost (logged as `task.enqueue_failed`)."""
+    args = WelcomeEmail(email=user.email, full_name=user.full_name)
+    with contextlib.suppress(TasksUnavailableError):
+        # One e-mail per account, however many times this is sent.
+        await tasks.enqueue(WELCOME_EMAIL, args, idempotency_key=f"welcome:{user.id}")
