@@ -85,7 +85,11 @@ def reformat(root: Path) -> bool:
     ruff = str(beside) if beside.is_file() else shutil.which("ruff")
     if ruff is None:
         return False
-    paths = [name for name in ("src", "tests", "bench", "scripts") if (root / name).is_dir()]
+    paths = [
+        name
+        for name in ("src", "tests", "bench", "scripts", "migrations")
+        if (root / name).is_dir()
+    ]
     for args in (["check", "--fix-only", "--select", "I", "--quiet"], ["format", "--quiet"]):
         subprocess.run([ruff, *args, *paths], cwd=root, check=False, timeout=300)  # noqa: S603
     return True

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.codegen.project import copy_project, run
+from tests.codegen.project import ROOT, copy_project, run
+
+# The project's own head revision, which the first generated migration follows.
+HEAD = max(path.name for path in (ROOT / "migrations/versions").glob("0*.py")).split("_")[0]
 
 FIELDS = [
     "title:str",
@@ -74,7 +77,7 @@ def test_it_wrote_domains_their_tests_and_migrations(project: Path) -> None:
     versions = project / "migrations/versions"
     (stock,) = versions.glob("*_add_stock_items.py")
     (notes,) = versions.glob("*_add_notes.py")
-    assert 'down_revision: str | Sequence[str] | None = "0001"' in stock.read_text()
+    assert f'down_revision: str | Sequence[str] | None = "{HEAD}"' in stock.read_text()
     stock_revision = re.search(r'^revision: str = "(\w+)"', stock.read_text(), re.MULTILINE)
     assert stock_revision is not None
     assert f'None = "{stock_revision.group(1)}"' in notes.read_text()  # the second follows
@@ -103,7 +106,7 @@ def test_migrations_up_and_down(project: Path, db_url: str) -> None:
     assert {"users", *mine} <= tables(project, db_url)
     run(project, "example-service", "db", "downgrade", "--", "-1", DATABASE_URL=db_url)
     assert "notes" not in tables(project, db_url)
-    run(project, "example-service", "db", "downgrade", "0001", DATABASE_URL=db_url)
+    run(project, "example-service", "db", "downgrade", HEAD, DATABASE_URL=db_url)
     after = tables(project, db_url)
     assert "users" in after and not after & mine
     run(project, "example-service", "db", "upgrade", DATABASE_URL=db_url)

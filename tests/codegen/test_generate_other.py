@@ -3,6 +3,7 @@ refuse. The gate (test_gate.py) lints, type-checks and runs their output."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ def test_router_is_registered_under_its_prefix(project: Path) -> None:
     assert 'APIRouter(prefix="/hooks/in"' in router
     app = (project / "src/example_service/app.py").read_text()
     assert "from example_service.webhooks.router import router as webhooks_router" in app
-    assert "api_keys.router, webhooks_router]" in app
+    # Last in the list of routers the app includes (the formatter may wrap the list).
+    assert re.search(r"api_keys\.router,\s*webhooks_router,?\s*\]", app)
     assert (project / "tests/webhooks/test_webhooks_router.py").is_file()
 
 
@@ -88,10 +90,12 @@ def test_migration_autogenerates_a_changed_model_formatted(project: Path) -> Non
 
 
 def test_migration_writes_nothing_when_models_match(project: Path) -> None:
+    versions = project / "migrations/versions"
+    before = sorted(p.name for p in versions.glob("*.py"))
     result = invoke(project, "migration", "nothing")
     assert result.exit_code == 0, result.output
     assert result.stdout == "no change: the models match the head\n"
-    assert [p.name for p in (project / "migrations/versions").glob("*.py")] == ["0001_identity.py"]
+    assert sorted(p.name for p in versions.glob("*.py")) == before
 
 
 def test_a_resource_whose_migration_fails_says_how_to_finish(project: Path) -> None:
