@@ -28,6 +28,10 @@ def req(status: str, values: str, route: str = "/api/v1/things") -> tuple[str, s
     return (f"http_requests_total{{{labels}}}", values)
 
 
+def task(status: str, values: str) -> tuple[str, str]:
+    return (f'tasks_completed_total{{task="purge",status="{status}"}}', values)
+
+
 def cred(outcome: str, values: str) -> tuple[str, str]:
     return (f'auth_credentials_total{{scheme="bearer",outcome="{outcome}"}}', values)
 
@@ -129,6 +133,24 @@ CASES = [
         {"breaker": "http:payments"},
     ),
     Case("ExternalServiceDown", [('circuit_breaker_state{breaker="redis"}', "2x10")], "5m", None),
+    Case(
+        "HighTaskFailureRate",
+        [task("ok", "0+30x40"), task("failed", "0+10x40")],
+        "30m",
+        {"task": "purge"},
+    ),
+    Case("HighTaskFailureRate", [task("ok", "0+30x40"), task("failed", "0+1x40")], "30m", None),
+    Case(
+        "TasksNotCompleting",
+        [('tasks_enqueued_total{task="purge"}', "0+5x40"), task("ok", "0x40")],
+        "35m",
+    ),
+    Case(
+        "TasksNotCompleting",
+        [('tasks_enqueued_total{task="purge"}', "0+5x40"), task("ok", "0+5x40")],
+        "35m",
+        None,
+    ),
     Case(
         "ExternalServiceErrorRate",
         [out("ok", "0+30x30"), out("error", "0+10x30")],
