@@ -28,6 +28,10 @@ def req(status: str, values: str, route: str = "/api/v1/things") -> tuple[str, s
     return (f"http_requests_total{{{labels}}}", values)
 
 
+def retried(outcome: str, values: str) -> tuple[str, str]:
+    return (f'outbound_retried_calls_total{{service="payments",outcome="{outcome}"}}', values)
+
+
 def task(status: str, values: str) -> tuple[str, str]:
     return (f'tasks_completed_total{{task="purge",status="{status}"}}', values)
 
@@ -193,6 +197,18 @@ CASES = [
         [(f"event_loop_lag_seconds{{{JOB}}}", "0.3x20")],
         "10m",
         {"instance": "a:8000"},
+    ),
+    Case(
+        "HighRetryExhaustionRate",
+        [retried("exhausted", "0+6x40"), retried("recovered", "0+2x40")],
+        "30m",
+        {"service": "payments"},
+    ),
+    Case(
+        "HighRetryExhaustionRate",
+        [retried("exhausted", "0+1x40"), retried("recovered", "0+6x40")],
+        "30m",
+        None,
     ),
     Case("EventLoopLag", [(f"event_loop_lag_seconds{{{JOB}}}", "0.01x20")], "10m", None),
     Case(

@@ -32,4 +32,7 @@ async def test_calls_are_counted_by_outcome_with_their_retries(
     assert value(registry, "outbound_requests_total", service="up", outcome="error") == 1
     assert value(registry, "outbound_requests_total", service="up", outcome="throttled") == 1
     assert value(registry, "outbound_retries_total", service="up") == 2
+    labels = {"service": "up"}
+    assert value(registry, "outbound_retried_calls_total", **labels, outcome="recovered") == 1
+    assert value(registry, "outbound_retried_calls_total", **labels, outcome="exhausted") == 0
     assert value(registry, "outbound_request_duration_seconds_count", service="up") == 3

@@ -1,7 +1,7 @@
 """Outbound calls, counted per service with TELEMETRY_MODE=prometheus: how many and how they
 ended (`ok`, `error`: a 502/503/504 problem, `throttled`: the service's 429), how long they took
-(retries included) and how many retries they needed. Service names come from OUTBOUND_SERVICES:
-the label set is bounded."""
+(retries included), how many retries they needed, and whether retried calls recovered. Service
+names come from OUTBOUND_SERVICES: the label set is bounded."""
 
 from __future__ import annotations
 
@@ -28,6 +28,13 @@ class OutboundMetrics:
         self.retries = Counter(
             "outbound_retries", "Outbound attempts beyond the first", ["service"], registry=registry
         )
+        # Of the calls that needed retries: answered in the end, or given up on.
+        self.retried = Counter(
+            "outbound_retried_calls",
+            "Outbound calls that were retried, by how they ended (recovered or exhausted)",
+            ["service", "outcome"],
+            registry=registry,
+        )
 
     def declare(self, service: str) -> None:
         """The service's series at 0 from the start (an error rate has a baseline)."""
@@ -35,9 +42,13 @@ class OutboundMetrics:
             self.calls.labels(service, outcome)
         self.duration.labels(service)
         self.retries.labels(service)
+        for outcome in ("recovered", "exhausted"):
+            self.retried.labels(service, outcome)
 
     def observe(self, service: str, outcome: str, seconds: float, attempts: int) -> None:
         self.calls.labels(service, outcome).inc()
         self.duration.labels(service).observe(seconds)
         if attempts > 1:
             self.retries.labels(service).inc(attempts - 1)
+            ended = "recovered" if outcome == "ok" else "exhausted"
+            self.retried.labels(service, ended).inc()
