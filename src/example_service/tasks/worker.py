@@ -11,9 +11,11 @@ what it read and did not start, and exits 0; tasks still running then are delive
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
+from typing import Any
 
 from example_service.db.engine import create_engine, create_session_factory
 from example_service.observability.logging import get_logger
@@ -23,6 +25,9 @@ from example_service.tasks.metrics import TaskMetrics
 from example_service.tasks.registry import load_task_modules
 
 logger = get_logger("example_service.tasks")
+
+
+STOP_GRACE_SECONDS = 1.0  # beyond TASKS_SHUTDOWN_TIMEOUT_SECONDS, for the receiver to wind down
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -71,10 +76,35 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             concurrency=settings.tasks.concurrency,
             tasks=sorted(runtime.specs),
         )
-        await receiver.listen(stop)
+        await _listen(receiver, stop, settings.tasks.shutdown_timeout_seconds)
         release = getattr(runtime.broker, "release", None)  # the stream broker's
         released = await release() if release is not None else 0
         logger.info("worker.stopped", handed_back=released)
+
+
+async def _listen(receiver: Any, stop: asyncio.Event, shutdown_timeout: float) -> None:
+    """The receiver's loop, bounded once `stop` is set: it must end within the shutdown timeout
+    and STOP_GRACE_SECONDS more. taskiq's receiver has been seen to hang while closing its
+    pending read when the stop came just after a task started; the worker then stops it
+    itself, and what it still held is handed back like any task past the timeout."""
+    listening = asyncio.ensure_future(receiver.listen(stop))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({listening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not listening.done():
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(listening), shutdown_timeout + STOP_GRACE_SECONDS
+                )
+            except TimeoutError:
+                listening.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listening
+                logger.warning("worker.stop_forced", after_seconds=shutdown_timeout)
+                return
+        listening.result()  # an error of the receiver's own is raised here
+    finally:
+        stopping.cancel()
 
 
 def _metrics_registry(settings: Settings, stack: AsyncExitStack) -> object | None:
