@@ -72,8 +72,7 @@ def _run(settings: Settings, operation: str, prefix: str = "") -> Any:
             if operation == "stats":
                 # Two-level: Redis's figures only; this command's own near cache and
                 # subscriber (never started) say nothing about the servers'.
-                shared = getattr(cache.backend, "remote", cache.backend)
-                return {**await shared.stats(), "backend": cache.backend.kind}
+                return {**await cache.shared.stats(), "backend": cache.backend.kind}
             return await cache.backend.clear(settings.cache.prefix + prefix)
         finally:
             await layer.aclose()
