@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 from pydantic import SecretStr
+from redis.asyncio import Redis
 
 from example_service.db.engine import create_engine, create_session_factory
 from example_service.observability.logging import configure_logging
@@ -121,6 +122,39 @@ async def test_a_stopping_consumer_hands_back_what_it_read(redis_server: RedisSe
     assert len({bytes(m.data) for m in got}) == 3
     for made in (sender, first, second):
         await made.shutdown()
+
+
+async def test_a_read_the_stop_interrupts_still_completes_and_what_it_took_is_handed_back(
+    redis_server: RedisServer,
+) -> None:
+    # The receiver of a stopping worker cancels the listener's pending read. The cancellation
+    # ends the listener but not the read (redis-py was seen to hang when cancelled mid-read):
+    # the read completes on its own, and a message it takes is handed back, not stranded
+    # until the redelivery delay.
+    queue = f"interrupted-{uuid.uuid4().hex[:8]}"
+    consumer = StreamBroker(
+        redis_server.url,
+        queue_name=queue,
+        consumer_group_name=GROUP,
+        consumer_id="0",
+        xread_block=3000,
+        idle_timeout=60_000,
+    )
+    consumer.is_worker_process = True
+    await consumer.startup()
+    listening = consumer.listen()
+    reading = asyncio.ensure_future(anext(listening))
+    await asyncio.sleep(0.2)  # XREADGROUP is blocking on the empty stream
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    await consumer.kick(_message(consumer, "late"))  # taken by the read still blocking
+    assert await consumer.release() == 1
+    redis = Redis.from_url(redis_server.url)
+    [held] = await redis.xpending_range(queue, GROUP, min="-", max="+", count=10)
+    assert held["time_since_delivered"] >= 60_000  # idle: the next worker claims it at once
+    await redis.aclose()
+    await consumer.shutdown()
 
 
 def _message(broker: StreamBroker, marker: str) -> object:

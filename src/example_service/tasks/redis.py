@@ -10,7 +10,8 @@ stopping worker hands back at once what it read but will not run (`release`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable
 from importlib.resources import files
 from typing import Any
 
@@ -37,6 +38,7 @@ class StreamBroker(RedisStreamBroker):
     # the tasks still running when the process exits are cancelled: without this, each would
     # be acknowledged, and lost, instead of running again on another worker.
     _released = False
+    _pending: asyncio.Future[Any] | None = None  # the listener's last command to Redis
 
     async def startup(self) -> None:
         if self.is_worker_process:
@@ -47,30 +49,43 @@ class StreamBroker(RedisStreamBroker):
             await AsyncBroker.startup(self)
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        async with Redis(connection_pool=self.connection_pool) as redis:
-            while True:
-                fetched: Any = await redis.xreadgroup(
+        redis = Redis(connection_pool=self.connection_pool)  # the pool is the broker's to close
+        while True:
+            fetched: Any = await self._unless_stopping(
+                redis.xreadgroup(
                     self.consumer_group_name,
                     self.consumer_name,
                     {self.queue_name: ">"},
                     block=self.block,
                     count=self.count,
                 )
-                for _stream, entries in fetched or ():
-                    for entry_id, fields in entries:
-                        yield self._message(entry_id, fields)
-                # XAUTOCLAIM moves each entry to this consumer atomically: two workers
-                # claiming at once never get the same one.
-                _next, claimed, *_ = await redis.xautoclaim(
+            )
+            for _stream, entries in fetched or ():
+                for entry_id, fields in entries:
+                    yield self._message(entry_id, fields)
+            # XAUTOCLAIM moves each entry to this consumer atomically: two workers claiming
+            # at once never get the same one.
+            _next, claimed, *_ = await self._unless_stopping(
+                redis.xautoclaim(
                     self.queue_name,
                     self.consumer_group_name,
                     self.consumer_name,
                     min_idle_time=self.idle_timeout,
                     count=self.unacknowledged_batch_size,
                 )
-                for entry_id, fields in claimed:
-                    if fields:  # None: deleted meanwhile
-                        yield self._message(entry_id, fields)
+            )
+            for entry_id, fields in claimed:
+                if fields:  # None: deleted meanwhile
+                    yield self._message(entry_id, fields)
+
+    async def _unless_stopping(self, command: Awaitable[Any]) -> Any:
+        """`command`'s reply, the command running in a task of its own. A stopping worker's
+        receiver cancels the pending read; the cancellation ends this listener at once and
+        never reaches redis-py mid-command (a read cancelled there was seen to leave the
+        listener hanging, and the worker with it). The command completes on its own, within
+        the socket timeout, and `release` waits for it: what it read is handed back."""
+        self._pending = asyncio.ensure_future(command)
+        return await asyncio.shield(self._pending)
 
     async def release(self) -> int:
         """Hand back what this consumer holds and will not run (stopping): messages read but
@@ -79,26 +94,30 @@ class StreamBroker(RedisStreamBroker):
         TASKS_REDELIVER_AFTER_SECONDS later. How many. From then on nothing is acknowledged:
         a task finishing after this runs again elsewhere (at least once)."""
         self._released = True
-        async with Redis(connection_pool=self.connection_pool) as redis:
-            held = await redis.xpending_range(
+        if self._pending is not None:
+            await asyncio.wait({self._pending})  # bounded by the socket timeout
+            if not self._pending.cancelled():
+                self._pending.exception()  # an error of the interrupted read is moot now
+        redis = Redis(connection_pool=self.connection_pool)
+        held = await redis.xpending_range(
+            self.queue_name,
+            self.consumer_group_name,
+            min="-",
+            max="+",
+            count=10_000,
+            consumername=self.consumer_name,
+        )
+        ids: list[Any] = [entry["message_id"] for entry in held]
+        if ids:
+            await redis.xclaim(
                 self.queue_name,
                 self.consumer_group_name,
-                min="-",
-                max="+",
-                count=10_000,
-                consumername=self.consumer_name,
+                self.consumer_name,
+                min_idle_time=0,
+                message_ids=ids,
+                idle=self.idle_timeout,
+                justid=True,
             )
-            ids: list[Any] = [entry["message_id"] for entry in held]
-            if ids:
-                await redis.xclaim(
-                    self.queue_name,
-                    self.consumer_group_name,
-                    self.consumer_name,
-                    min_idle_time=0,
-                    message_ids=ids,
-                    idle=self.idle_timeout,
-                    justid=True,
-                )
         return len(ids)
 
     def _message(self, entry_id: Any, fields: Any) -> AckableMessage:
