@@ -12,7 +12,9 @@ def register(cli: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+        workers: Annotated[
+            int | None, typer.Option(min=1, help="Worker processes (default SERVER_WORKERS).")
+        ] = None,
         reload: Annotated[
             bool, typer.Option(help="Restart on code changes (development).")
         ] = False,
@@ -29,6 +31,8 @@ def register(cli: typer.Typer) -> None:
         except SettingsError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from exc
+        if workers is None:
+            workers = settings.server.workers
         if workers > 1 and settings.telemetry.metrics_port is not None:
             # Each worker has its own registry and only one can bind the port.
             typer.echo(
@@ -52,6 +56,12 @@ def register(cli: typer.Typer) -> None:
             )
             raise typer.Exit(code=2)
         configure_logging(settings.log)
+        from example_service.db.schema import preflight  # noqa: PLC0415
+
+        refused = preflight(settings)  # before any worker: see db/schema.py
+        if refused is not None:
+            typer.echo(f"error: {refused}", err=True)
+            raise typer.Exit(code=1)
 
         config = run.build_config(
             settings.server, host=host, port=port, workers=workers, reload=reload
