@@ -30,15 +30,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import column, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from example_service.db.engine import create_engine
-from example_service.db.migrate import alembic_config, upgrade
 from example_service.health.probes import Check, Dependency, Finding
 from example_service.observability.logging import get_logger
 from example_service.settings import Settings
@@ -66,6 +63,11 @@ class Script:
 
     @classmethod
     def load(cls) -> Script:
+        # Alembic is imported only where the schema is checked: not in the test environment.
+        from alembic.script import ScriptDirectory  # noqa: PLC0415
+
+        from example_service.db.migrate import alembic_config  # noqa: PLC0415
+
         scripts = ScriptDirectory.from_config(alembic_config())
         return cls(
             heads=frozenset(scripts.get_heads()),
@@ -97,10 +99,14 @@ def behind_message(current: Iterable[str], script: Script) -> str:
 
 
 def _current(connection: Connection) -> tuple[str, ...]:
+    from alembic.migration import MigrationContext  # noqa: PLC0415 - see Script.load
+
     return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
 def _upgrade(connection: Connection) -> None:
+    from example_service.db.migrate import alembic_config, upgrade  # noqa: PLC0415
+
     upgrade(alembic_config(connection=connection))
 
 
