@@ -5,14 +5,15 @@ lets an in-flight request finish, refuses new connections and exits 0."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.servers import ServedProcess
-from tests.serving.gunicorn import gunicorn_process
+from tests.servers import ServedProcess, free_port
+from tests.serving.gunicorn import gunicorn_command, gunicorn_env, gunicorn_process
 from tests.serving.raw import closed_by_server, connect, read_until_closed, send_quietly
 from tests.serving.slow_app import STARTED
 
@@ -118,3 +119,18 @@ def test_sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(
     [answer] = answers
     assert answer.status_code == 200
     assert answer.json() == {"slept": 4.0}
+
+
+def test_what_several_workers_cannot_serve_stops_the_arbiter(tmp_path: Path) -> None:
+    env = _env(tmp_path, SERVER_WORKERS="2", TELEMETRY_MODE="prometheus")
+    refused = subprocess.run(
+        gunicorn_command(free_port()),
+        cwd=tmp_path,
+        env=gunicorn_env({**env, "TELEMETRY_METRICS_PORT": str(free_port())}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "Error: TELEMETRY_METRICS_PORT serves one process's metrics" in refused.stderr
