@@ -28,6 +28,7 @@ from example_service.db.engine import (
     create_read_session_factory,
     create_session_factory,
 )
+from example_service.db.schema import check_schema
 from example_service.db.session import needs_database
 from example_service.db.slow import watch_slow_queries
 from example_service.docs.pages import docs_policies, install_docs
@@ -154,7 +155,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             app.state.dependencies = [
                 Dependency(
                     "db", database_check(engine), required=True, breaker=app.state.db_breaker
-                )
+                ),
+                *await check_schema(settings, engine),  # may refuse to start: db/schema.py
             ]
             await app.state.passwords.warm()
             await _start_redis(app, settings, stack)

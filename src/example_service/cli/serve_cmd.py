@@ -12,7 +12,9 @@ def register(cli: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-        workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+        workers: Annotated[
+            int | None, typer.Option(min=1, help="Worker processes (default SERVER_WORKERS).")
+        ] = None,
         reload: Annotated[
             bool, typer.Option(help="Restart on code changes (development).")
         ] = False,
@@ -21,6 +23,7 @@ def register(cli: typer.Typer) -> None:
         # Imported here: the other commands start faster without the server and logging stack.
         from example_service.observability.logging import configure_logging  # noqa: PLC0415
         from example_service.serving import run  # noqa: PLC0415
+        from example_service.serving.workers import refusal as workers_refusal  # noqa: PLC0415
         from example_service.settings import Settings, SettingsError  # noqa: PLC0415
 
         try:
@@ -29,29 +32,19 @@ def register(cli: typer.Typer) -> None:
         except SettingsError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from exc
-        if workers > 1 and settings.telemetry.metrics_port is not None:
-            # Each worker has its own registry and only one can bind the port.
-            typer.echo(
-                "error: TELEMETRY_METRICS_PORT serves one process's metrics: use --workers 1 "
-                "per process (scale with more processes or replicas)",
-                err=True,
-            )
-            raise typer.Exit(code=2)
-        if (
-            workers > 1
-            and settings.cache.enabled
-            and settings.cache.auth == "on"
-            and settings.cache_in_process
-        ):
-            # A logout or a deactivation would reach only the worker that served it: the
-            # others would keep accepting the revoked credential until their entry expires.
-            typer.echo(
-                "error: CACHE_AUTH=on with an in-process cache serves one process only: use "
-                "--workers 1, or CACHE_AUTH=auto (a shared cache, REDIS_URL) or off",
-                err=True,
-            )
+        if workers is None:
+            workers = settings.server.workers
+        refused = workers_refusal(settings, workers)
+        if refused is not None:
+            typer.echo(f"error: {refused}", err=True)
             raise typer.Exit(code=2)
         configure_logging(settings.log)
+        from example_service.db.schema import preflight  # noqa: PLC0415
+
+        refused = preflight(settings)  # before any worker: see db/schema.py
+        if refused is not None:
+            typer.echo(f"error: {refused}", err=True)
+            raise typer.Exit(code=1)
 
         config = run.build_config(
             settings.server, host=host, port=port, workers=workers, reload=reload

@@ -7,6 +7,9 @@ fail fast until the next trial) or, for an optional one, when its probe fails; `
 when a required one's probe fails. The service is as bad as its worst dependency, except that an
 optional dependency never makes it unavailable: one Redis outage must not take every instance
 out of the load balancer.
+
+A check that answers can still find its dependency unfit (the schema behind the code): it
+returns a `Finding`, whose status and detail the report carries.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ logger = get_logger("example_service.health")
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """What a check found, when answering is not the whole answer."""
+
+    detail: str
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
 class Dependency:
     name: str
     check: Check
@@ -43,6 +54,7 @@ class DependencyReport:
     required: bool
     breaker: BreakerState | None
     probe: ProbeResult
+    detail: str | None = None
 
 
 def database_check(engine: AsyncEngine) -> Check:
@@ -53,21 +65,28 @@ def database_check(engine: AsyncEngine) -> Check:
     return check
 
 
-async def probe(name: str, check: Check, limit_s: float) -> ProbeResult:
+async def probe(name: str, check: Check, limit_s: float) -> tuple[ProbeResult, Finding | None]:
     try:
-        await asyncio.wait_for(check(), limit_s)
+        answer = await asyncio.wait_for(check(), limit_s)
     except TimeoutError:
         logger.warning("health.check_timeout", check=name, timeout_s=limit_s)
-        return "timeout"
+        return "timeout", None
     except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "not ready"
         logger.warning("health.check_failed", check=name, error=type(exc).__name__)
-        return "error"
-    return "ok"
+        return "error", None
+    return "ok", answer if isinstance(answer, Finding) else None
 
 
-def _status(dependency: Dependency, result: ProbeResult) -> Status:
+def _status(dependency: Dependency, result: ProbeResult, finding: Finding | None) -> Status:
     if result != "ok":
         return "unavailable" if dependency.required else "degraded"
+    if finding is not None and finding.status != "ok":
+        # As for a failed probe: only a required dependency makes the service unavailable.
+        return (
+            "unavailable"
+            if finding.status == "unavailable" and dependency.required
+            else ("degraded")
+        )
     breaker = dependency.breaker
     if breaker is not None and breaker.state is not BreakerState.CLOSED:
         return "degraded"
@@ -81,12 +100,13 @@ async def check_dependencies(
     results = await asyncio.gather(*(probe(d.name, d.check, limit_s) for d in listed))
     return {
         d.name: DependencyReport(
-            status=_status(d, result),
+            status=_status(d, result, finding),
             required=d.required,
             breaker=d.breaker.state if d.breaker is not None else None,
             probe=result,
+            detail=finding.detail if finding is not None else None,
         )
-        for d, result in zip(listed, results, strict=True)
+        for d, (result, finding) in zip(listed, results, strict=True)
     }
 
 

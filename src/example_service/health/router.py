@@ -46,7 +46,11 @@ async def ready(request: Request, response: Response) -> Readiness:
         status=status,
         checks={
             name: DependencyStatus(
-                status=r.status, required=r.required, breaker=r.breaker, probe=r.probe
+                status=r.status,
+                required=r.required,
+                breaker=r.breaker,
+                probe=r.probe,
+                detail=r.detail,
             )
             for name, r in reports.items()
         },

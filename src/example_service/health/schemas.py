@@ -17,6 +17,13 @@ class DependencyStatus(BaseModel):
     required: bool = Field(description="Whether the service can answer without it.")
     breaker: BreakerState | None = Field(description="Its circuit breaker, if it has one.")
     probe: ProbeResult = Field(description="How the probe of this request went.")
+    # Only where the check says more than whether it answered: the schema is `head`, `behind`
+    # (the code needs a migration: unavailable) or `ahead` (a newer release migrated: degraded).
+    detail: str | None = Field(
+        default=None,
+        description="What the check found, where answering says too little.",
+        exclude_if=lambda value: value is None,
+    )
 
 
 class Readiness(BaseModel):

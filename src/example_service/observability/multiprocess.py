@@ -21,10 +21,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.multiprocess import MultiProcessCollector
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -52,6 +52,11 @@ def directory() -> Iterator[Path]:
 
 def registry(live: list[Any]) -> CollectorRegistry:
     """Every worker's counters and histograms, and `live` collectors of this worker."""
+    # Imported here, not with the module: gunicorn's arbiter imports this module to set the
+    # directory before it forks, and prometheus-client chooses its storage when first imported.
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415
+    from prometheus_client.multiprocess import MultiProcessCollector  # noqa: PLC0415
+
     combined = CollectorRegistry()
     MultiProcessCollector(combined)  # type: ignore[no-untyped-call] # no annotations upstream
     for collector in live:

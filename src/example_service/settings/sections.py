@@ -263,3 +263,5 @@ class ServerSettings(_Section):
     graceful_shutdown_seconds: int = Field(default=30, ge=1)
     # How long the supervisor of several workers waits for one to answer (or to start).
     worker_healthcheck_seconds: int = Field(default=5, ge=1)
+    # Worker processes: `serve` without --workers, and gunicorn (deploy/gunicorn.conf.py).
+    workers: int = Field(default=1, ge=1)
