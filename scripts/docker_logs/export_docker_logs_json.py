@@ -14,13 +14,14 @@ Formats:
   every line as a record; the meta block goes to a file of its own, --meta-out, by default
   `<out>.meta.json` (none when writing to standard output without --meta-out).
 
-Partial lines: a log driver may cut one long record into pieces (Docker cuts at 16 KiB), and
-compose prints each piece as a line with its own prefix. A line of a container that starts with
-`{` but does not parse is kept aside, and the following lines of the same container are
-appended to it until the whole parses (then one record, counted in `meta.joined`), a line that
-starts a record of its own (`{"`) arrives, MAX_FRAGMENTS pieces or MAX_JOINED_CHARS characters
-are reached, or the output ends; then its pieces are dropped. Pieces are joined as they are
-(with nothing between), which is how the drivers cut them.
+Partial lines: Docker stores a line over 16 KiB as several partial messages; a log driver or
+wrapper that does not reassemble them makes compose print each piece as a line of its own,
+with its own prefix. A line of a container that starts with `{` but does not parse is kept
+aside, and the following lines of the same container are appended to it until the whole
+parses (then one record, counted in `meta.joined`). It is given up, its pieces dropped, when a
+line that starts a record of its own (`{"`) arrives, at MAX_FRAGMENTS pieces or
+MAX_JOINED_CHARS characters, or at the end of the output. Pieces are joined as they are (with
+nothing between), which is how they were cut.
 
 Exit status: 0 on success; 1 when the compose command is missing, fails or times out (one line
 on stderr); 2 for a usage error.
@@ -172,7 +173,9 @@ def meta_block(args: argparse.Namespace, parsed: Parsed) -> dict[str, Any]:
 
 def _write(path: str, text: str) -> None:
     if path == "-":
-        sys.stdout.write(text)
+        # Bytes: standard output's own encoding may not be UTF-8 (a C locale, a pipe).
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
         return
     try:
         Path(path).write_text(text, encoding="utf-8")
@@ -180,19 +183,20 @@ def _write(path: str, text: str) -> None:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
 
 
-def dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def dump(value: object, indent: int | None = None) -> str:
+    # Non-ASCII text as it is: the logs' own encoding is UTF-8.
+    return json.dumps(value, ensure_ascii=False, indent=indent)
 
 
 def write_outputs(args: argparse.Namespace, parsed: Parsed) -> None:
     meta = meta_block(args, parsed)
     if args.format == "array":
-        _write(args.out, json.dumps({"meta": meta, "logs": parsed.records}, indent=2) + "\n")
+        _write(args.out, dump({"meta": meta, "logs": parsed.records}, indent=2) + "\n")
     else:
         _write(args.out, "".join(dump(record) + "\n" for record in parsed.records))
         meta_out = args.meta_out or (None if args.out == "-" else f"{args.out}.meta.json")
         if meta_out:
-            _write(meta_out, json.dumps(meta, indent=2) + "\n")
+            _write(meta_out, dump(meta, indent=2) + "\n")
     if args.dropped_out:
         _write(args.dropped_out, "".join(line + "\n" for line in parsed.dropped))
 

@@ -8,6 +8,7 @@ padding, colours, a record cut in pieces, non-JSON lines), so no container engin
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -25,7 +26,7 @@ LONG = "x" * 40
 # value that is not an object, and a line with no prefix at all.
 CAPTURED = "\n".join(
     [
-        'app-1     | {"event": "startup", "level": "info"}',
+        'app-1     | {"event": "startup", "level": "info", "msg": "démarré ✓"}',
         "app-1     | INFO:     Started server process [7]",
         f'{ESC}[36mworker-1  |{ESC}[0m {{"event": "task.done", "task": "send_email"}}',
         'app-1     | {"event": "http.request", "path": "/' + LONG[:10],
@@ -53,7 +54,7 @@ def fake_compose(tmp_path: Path) -> str:
         "import json, pathlib, sys\n"
         "here = pathlib.Path(__file__).parent\n"
         "(here / 'argv.json').write_text(json.dumps(sys.argv[1:]))\n"
-        "sys.stdout.write((here / 'captured.txt').read_text())\n",
+        "sys.stdout.buffer.write((here / 'captured.txt').read_bytes())\n",
         encoding="utf-8",
     )
     fake.chmod(0o755)
@@ -132,10 +133,20 @@ def test_ndjson_format_keeps_meta_in_its_own_file(tmp_path: Path, fake_compose: 
     assert meta["format"] == "ndjson" and meta["parsed"] == len(lines) == 6
 
 
-def test_stdout(tmp_path: Path, fake_compose: str) -> None:
-    result = run("--compose-cmd", fake_compose, cwd=tmp_path)
+def test_stdout_is_utf8_whatever_the_locale(tmp_path: Path, fake_compose: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--compose-cmd", fake_compose],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "LC_ALL": "C", "PYTHONIOENCODING": "ascii"},
+    )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["meta"]["dropped"] == 4
+    document = json.loads(result.stdout.decode("utf-8"))
+    assert document["meta"]["dropped"] == 4
+    assert document["logs"][0]["msg"] == "démarré ✓"
+    assert "démarré ✓".encode() in result.stdout  # as text, not as \u escapes
 
 
 def test_missing_compose_command(tmp_path: Path) -> None:
