@@ -185,3 +185,13 @@ def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_compose_that_hangs_is_given_up(tmp_path: Path) -> None:
+    fake = tmp_path / "docker"
+    fake.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(30)\n", encoding="utf-8")
+    fake.chmod(0o755)
+    result = run("--compose-cmd", f"{fake} compose", "--timeout", "0.5", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "did not finish in 0.5 s" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
