@@ -29,14 +29,14 @@ def error_code(response: httpx.Response) -> str | None:
     """The error code in either error format (problem details or the envelope)."""
     body = response.json()
     if "error" in body and isinstance(body["error"], dict):
-        return body["error"].get("code")  # type: ignore[no-any-return]
+        return body["error"].get("code")
     return body.get("code")  # type: ignore[no-any-return]
 
 
 def request_id_of(response: httpx.Response) -> str | None:
     body = response.json()
     if "error" in body and isinstance(body["error"], dict):
-        return body["error"].get("request_id")  # type: ignore[no-any-return]
+        return body["error"].get("request_id")
     return body.get("request_id")  # type: ignore[no-any-return]
 
 
