@@ -19,7 +19,7 @@ import pytest
 
 from example_service.db.migrate import alembic_config, upgrade
 from example_service.settings import SecuritySettings
-from tests.deploy.nginx import CONF, ROOT, render
+from tests.deploy.nginx import CONF, ROOT, Nginx, render
 from tests.deploy.stack import Stack, app_env, clean_environ, client_from, create_admin, login
 from tests.identity import PASSWORD
 from tests.servers import PostgresServer, RedisServer, free_port, start_redis
@@ -113,31 +113,47 @@ def test_request_ids_are_passed_through_or_generated(stack: Stack) -> None:
     with client_from("127.0.0.5") as client:
         given = client.get(f"{stack.base}/health", headers={"X-Request-ID": "given-id-42"})
         generated = client.get(f"{stack.base}/health")
-    assert given.status_code == generated.status_code == 200
+        # One the app would refuse (it could split a log line): replaced, not passed on.
+        unsafe = client.get(f"{stack.base}/health", headers={"X-Request-ID": 'x" y'})
+    assert given.status_code == generated.status_code == unsafe.status_code == 200
     assert given.headers["x-request-id"] == "given-id-42"
-    request_id = generated.headers["x-request-id"]
-    assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, kept by the app
-    lines = stack.nginx.log_lines(at_least=before + 2)[before:]
-    assert [line.rsplit("request_id=", 1)[1] for line in lines] == ["given-id-42", request_id]
+    ids = [generated.headers["x-request-id"], unsafe.headers["x-request-id"]]
+    for request_id in ids:
+        assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, kept by the app
+    lines = stack.nginx.log_lines(at_least=before + 3)[before:]
+    assert [line.rsplit("request_id=", 1)[1] for line in lines] == ["given-id-42", *ids]
 
 
 def test_a_body_over_the_limit_is_refused_by_nginx(stack: Stack) -> None:
     limit = SecuritySettings.model_fields["max_request_size"].default
+    headers = {"Content-Type": "application/json", "X-Request-ID": "big-body-1"}
     with client_from("127.0.0.5") as client:
         over = client.post(
-            f"{stack.base}/api/v1/users",
-            content=b"x" * (limit + 1),
-            headers={"Content-Type": "application/json"},
+            f"{stack.base}/api/v1/users", content=b"x" * (limit + 1), headers=headers
         )
-        at = client.post(
-            f"{stack.base}/api/v1/users",
-            content=b"x" * limit,
-            headers={"Content-Type": "application/json"},
-        )
+        at = client.post(f"{stack.base}/api/v1/users", content=b"x" * limit, headers=headers)
     assert over.status_code == 413
     assert over.headers["server"] == "nginx"  # refused before any instance read it
+    assert over.headers["content-type"] == "application/problem+json"  # the app's contract
+    assert over.json()["code"] == "payload_too_large"
+    assert over.json()["request_id"] == over.headers["x-request-id"] == "big-body-1"
     assert at.status_code == 422  # reached the app, which found no JSON in it
-    assert "application/problem+json" in at.headers["content-type"]
+    assert at.headers["content-type"] == "application/problem+json"
+
+
+def test_no_instance_answering_is_a_problem_503() -> None:
+    nginx = Nginx([f"127.0.0.1:{free_port()}"])  # nothing listens there
+    try:
+        nginx.start()
+        response = httpx.get(f"{nginx.base}/api/v1/info")
+    finally:
+        nginx.stop()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert body["request_id"] == response.headers["x-request-id"]
 
 
 def _allowed(client: httpx.Client, url: str, count: int, spoof: bool = True) -> int:
