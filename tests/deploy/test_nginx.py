@@ -198,7 +198,7 @@ def _me(client: httpx.Client, base: str, token: str) -> int:
     ).status_code
 
 
-def test_logout_and_deactivation_through_nginx_hold_on_every_instance(stack: Stack) -> None:
+def test_logout_changes_and_deactivation_through_nginx_hold_on_every_instance(stack: Stack) -> None:
     everywhere = [stack.base, stack.base, *(i.base for i in stack.instances)]
     with client_from("127.0.0.5") as client:
         token = login(client, stack.base, f"leaving-{uuid.uuid4().hex[:8]}@example.com")
@@ -215,6 +215,16 @@ def test_logout_and_deactivation_through_nginx_hold_on_every_instance(stack: Sta
             f"{stack.base}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
         ).json()["id"]
         assert [_me(client, base, token) for base in everywhere] == [200] * 4
+        # A change through nginx: every instance serves the new state, none its cached copy.
+        renamed = client.patch(
+            f"{stack.base}/api/v1/users/{user_id}",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"full_name": "Renamed"},
+        )
+        assert renamed.status_code == 200, renamed.text
+        for base in everywhere:
+            me = client.get(f"{base}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+            assert me.json()["full_name"] == "Renamed"
         admin = login(client, stack.base, ADMIN)
         deactivated = client.patch(
             f"{stack.base}/api/v1/users/{user_id}",
