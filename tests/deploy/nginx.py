@@ -49,9 +49,8 @@ class Nginx:
     """nginx started on a free port in a prefix of its own; `access_log` is its stdout."""
 
     def __init__(self, upstreams: Sequence[str]) -> None:
-        binary = shutil.which("nginx") or next(
-            (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
-        )
+        # Debian installs it in /usr/sbin, which a non-root PATH may lack.
+        binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
         if binary is None:
             _missing("nginx", "apt-get install nginx")
         self.binary = str(binary)
