@@ -286,13 +286,18 @@ def wait_until_healthy(process: subprocess.Popen[bytes], base: str, timeout: flo
 
 @contextlib.contextmanager
 def serve_process(
-    cwd: Path, env: dict[str, str], args: Sequence[str] = (), timeout: float = 30.0
+    cwd: Path,
+    env: dict[str, str],
+    args: Sequence[str] = (),
+    timeout: float = 30.0,
+    port: int | None = None,
 ) -> Iterator[ServedProcess]:
-    """`example-service serve [args]` as a real process on a free port, once it answers.
+    """`example-service serve [args]` as a real process on `port` (a free one when None), once
+    it answers.
 
     The environment is this process's without the service's own variables, plus `env`.
     """
-    port = free_port()
+    port = port or free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_PREFIXES)}
     process = subprocess.Popen(
         [sys.executable, "-m", "example_service", "serve", "--port", str(port), *args],
