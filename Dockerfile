@@ -5,12 +5,11 @@
 #   docker build -t example-service:0.1.0 .
 # The same image runs every role: `example-service serve` (the default command), `worker`,
 # `scheduler` and `db upgrade` (compose.yaml, deploy/k8s/).
-ARG PYTHON_IMAGE=python:3.12-slim-trixie
-
 # uv's own image, only to copy its binary from: it never reaches the final stage.
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
-FROM ${PYTHON_IMAGE} AS build
+# The same Python image in both stages: the venv's python is a link to this interpreter.
+FROM python:3.12-slim-trixie AS build
 COPY --from=uv /uv /usr/local/bin/uv
 # Bytecode compiled here: the final image may run on a read-only root filesystem, and a worker
 # that compiles its imports starts ~3x slower (README, Serving). The venv lives where it runs.
@@ -33,7 +32,7 @@ COPY migrations ./migrations
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-default-groups --extra otel --no-editable
 
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.12-slim-trixie AS runtime
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
