@@ -286,3 +286,14 @@ def test_the_build_context_holds_what_the_image_copies_and_no_secret() -> None:
     assert sources <= allowed, sources - allowed
     for source in sources:
         assert (files.ROOT / source).exists(), source
+
+
+def test_the_stack_s_secrets_are_documented_and_never_committed() -> None:
+    interpolated = set(re.findall(r"\$\{(\w+)", files.COMPOSE.read_text()))
+    assert interpolated >= {"POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"}
+    example = (files.ROOT / ".env.example").read_text()
+    for name in interpolated:
+        assert re.search(rf"^#? ?{name}=", example, re.MULTILINE), name
+    assert ".env" in (files.ROOT / ".gitignore").read_text().splitlines()
+    for name in files.SERVICE_ROLES:
+        assert files.compose_services()[name]["env_file"] == [{"path": ".env", "required": True}]
