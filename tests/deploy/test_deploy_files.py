@@ -8,9 +8,11 @@ periods outlast the service's own shutdown deadlines.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +299,32 @@ def test_the_stack_s_secrets_are_documented_and_never_committed() -> None:
     assert ".env" in (files.ROOT / ".gitignore").read_text().splitlines()
     for name in files.SERVICE_ROLES:
         assert files.compose_services()[name]["env_file"] == [{"path": ".env", "required": True}]
+
+
+def test_nginx_is_the_one_trusted_proxy() -> None:
+    services = files.compose_services()
+    trusted = services["app"]["environment"]["SECURITY_TRUSTED_PROXIES"]
+    assert services["nginx"]["networks"]["backend"]["ipv4_address"] == trusted
+    subnet = files.compose()["networks"]["backend"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(trusted) in ipaddress.ip_network(subnet)
+
+
+def test_the_image_installs_the_lock_without_tools() -> None:
+    project = tomllib.loads((files.ROOT / "pyproject.toml").read_text())
+    syncs = [
+        rest.split("uv sync", 1)[1].split()
+        for keyword, rest in files.instructions("build")
+        if keyword == "RUN" and "uv sync" in rest
+    ]
+    assert len(syncs) == 2
+    for options in syncs:
+        # Locked as tested; no dependency group (dev, deploy-lint: tools, not the service).
+        assert {"--frozen", "--no-default-groups", "--no-editable"} <= set(options)
+        extras = {options[i + 1] for i, option in enumerate(options) if option == "--extra"}
+        assert extras <= set(project["project"]["optional-dependencies"])
+    runtime = files.instructions("runtime")
+    # The venv alone: no uv, no sources, no build tool.
+    assert [rest for kw, rest in runtime if kw == "COPY"] == ["--from=build /app/.venv /app/.venv"]
+    users = [rest for kw, rest in runtime if kw == "USER"]
+    assert users
+    assert int(users[-1].split(":")[0]) > 0  # numeric: runAsNonRoot can verify it
