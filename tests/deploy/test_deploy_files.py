@@ -213,9 +213,14 @@ def test_k8s_sets_only_settings_and_valid_ones(monkeypatch: pytest.MonkeyPatch) 
     settings = _load(monkeypatch, {**config, "SECURITY_JWT_SECRET": JWT_SECRET})
     assert settings.notices == []
     assert settings.app.is_production
-    api = files.container(files.k8s_object("Deployment", "example-service-api"))
-    metrics = {p["name"]: p["containerPort"] for p in api["ports"]}["metrics"]
-    assert settings.telemetry.metrics_port == metrics
+    assert settings.telemetry.mode == "prometheus"
+    for name in ("example-service-api", "example-service-worker"):
+        pod = files.container(files.k8s_object("Deployment", name))
+        metrics = {p["name"]: p["containerPort"] for p in pod["ports"]}["metrics"]
+        assert settings.telemetry.metrics_port == metrics, name
+    # The worker's liveness asks its metrics listener, which exists only with these settings.
+    worker = files.container(files.k8s_object("Deployment", "example-service-worker"))
+    assert worker["livenessProbe"]["tcpSocket"]["port"] == "metrics"
 
 
 def test_prometheus_and_grafana_find_the_compose_services() -> None:
