@@ -5,6 +5,7 @@
 #   docker build -t example-service:0.1.0 .
 # The same image runs every role: `example-service serve` (the default command), `worker`,
 # `scheduler` and `db upgrade` (compose.yaml, deploy/k8s/).
+
 # uv's own image, only to copy its binary from: it never reaches the final stage.
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
