@@ -7,7 +7,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: run serve test check lint typecheck format bench clean install
+.PHONY: run serve test check lint lint-deploy typecheck format bench clean install
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -29,9 +29,24 @@ run: install
 test: install
 	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-lint: install
+lint: install lint-deploy
 	$(RUN) ruff check src tests bench scripts
 	$(RUN) ruff format --check src tests bench scripts
+
+## The deployment files, statically (no container engine needed): the Dockerfile (hadolint,
+## checkov), compose.yaml (the Compose Specification schema), deploy/k8s (the API schemas of
+## Kubernetes $(K8S_VERSION), strict; checkov). The tools are the deploy-lint dependency group,
+## except checkov: it pins packaging==23.2, which would hold back pytest and packaging for the
+## whole project, so it runs from its own environment, at an exact version, through uv; once
+## for both frameworks (most of its time is its start).
+K8S_VERSION := 1.33.0
+CHECKOV := $(UV) tool run --python $(PYTHON) --from 'checkov==3.3.30' checkov --compact --quiet --skip-download
+K8S_MANIFESTS := $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml))
+lint-deploy: install
+	$(RUN) hadolint --no-color Dockerfile
+	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(RUN) kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
+	$(CHECKOV) --framework dockerfile kubernetes -f Dockerfile $(K8S_MANIFESTS)
 
 typecheck: install
 	$(RUN) mypy
