@@ -333,3 +333,16 @@ def test_the_image_installs_the_lock_without_tools() -> None:
     users = [rest for kw, rest in runtime if kw == "USER"]
     assert users
     assert int(users[-1].split(":")[0]) > 0  # numeric: runAsNonRoot can verify it
+
+
+def test_compose_nginx_publishes_its_listen_port_and_proxies_to_the_app() -> None:
+    services = files.compose_services()
+    conf = (files.ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    [listen] = re.findall(r"^\s*listen\s+(\d+);", conf, re.MULTILINE)
+    published = [str(port).rsplit(":", 1)[-1].split()[0] for port in services["nginx"]["ports"]]
+    assert published == [listen]
+    [upstream] = re.findall(r"^\s*server\s+(\S+?):(\d+)\b", conf, re.MULTILINE)
+    assert upstream[0] in services
+    assert str(_served_port(services[upstream[0]]["command"])) == upstream[1]
+    [volume] = services["nginx"]["volumes"]
+    assert volume.startswith("./deploy/nginx/nginx.conf:/etc/nginx/nginx.conf")
