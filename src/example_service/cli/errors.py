@@ -2,7 +2,8 @@
 traceback: invalid settings name the variable, a refused start says why, anything else gives its
 type and message. `CLI_TRACEBACK=1` lets the traceback through, for debugging the CLI itself.
 
-The root group catches them (`ClearErrors`), so every command and group gets this alike.
+The root group catches them (`ClearErrors`), so every command and group gets this alike; it
+also starts the interactive mode when run with no arguments in a terminal.
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ def one_line(exc: Exception) -> tuple[str, int]:
 class ClearErrors(TyperGroup):
     """The root group: what a command raises (other than exits and usage errors, which
     typer reports itself) becomes `error: ...` and an exit code."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """No arguments in a terminal: ask for them (cli/interactive.py)."""
+        from example_service.cli import interactive  # noqa: PLC0415
+
+        if not args and not ctx.resilient_parsing and interactive.is_terminal():
+            args = interactive.ask(self)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Context) -> Any:
         try:
