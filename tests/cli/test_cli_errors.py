@@ -1,10 +1,13 @@
 """Errors from the CLI are one clear line and a non-zero exit, never a traceback: every command
-that reads the settings is run with an invalid one; an unexpected error names its type."""
+that reads the settings is run with an invalid one; an unexpected error names its type. And every
+command and option has its help; shell completion is typer's."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -131,3 +134,43 @@ def test_usage_errors_stay_clicks() -> None:
     assert result.exit_code == 2
     assert "No such command 'nope'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_every_command_and_option_has_help() -> None:
+    missing: list[str] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        if not command.help:
+            missing.append(" ".join(path) or "the root")
+        missing.extend(
+            f"{' '.join(path)} {param.name}" for param in command.params if not param.help
+        )
+        for name, child in getattr(command, "commands", {}).items():
+            walk(child, [*path, name])
+
+    walk(typer.main.get_command(build_cli()), [])
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("example-service ge", "generate"), ("example-service dev lint --w", "--watch")],
+)
+def test_shell_completion_from_typer(words: str, expected: str) -> None:
+    # What the script `--show-completion bash` prints asks the command itself, so.
+    env = {
+        "_EXAMPLE_SERVICE_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "example-service")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [expected]

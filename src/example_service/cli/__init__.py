@@ -27,7 +27,7 @@ def build_cli() -> typer.Typer:
         cls=ClearErrors,
         help="Run and operate example-service.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion, --show-completion
     )
     serve_cmd.register(cli)
     health_cmd.register(cli)
