@@ -26,9 +26,9 @@ NOT_FOUND = 127  # what a shell answers for a missing command
 def tool(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.is_file() else shutil.which(name)
-    if found is None and name == "uv":  # the Makefile's UV, or where `make install` puts it
+    if name == "uv":  # the Makefile's UV first; last, where `make install` puts it
         local = Path(".tools/bin/uv")
-        found = os.environ.get("UV") or (str(local.resolve()) if local.is_file() else None)
+        found = os.environ.get("UV") or found or (str(local.resolve()) if local.is_file() else None)
     if found is None:
         hint = (
             "set UV or put it on PATH (`make install`)"
