@@ -4,18 +4,20 @@ secrets and names the backends in effect. Run in a scratch project (the test's d
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from example_service.cli import build_cli
+from example_service.cli import build_cli, dev_watch
 
 MYPY_STRICT = '[tool.mypy]\nstrict = true\nfiles = ["src"]\n'
 MYPY_LAX = '[tool.mypy]\nfiles = ["src"]\n'
@@ -250,3 +252,27 @@ def wait_for_line(lines: queue.Queue[str], start: str) -> str:
         line = lines.get(timeout=30)
         if line.startswith(start):
             return line.strip()
+
+
+def test_watch_runs_again_on_each_change_only() -> None:
+    source = write("src/app.py", "x = 1\n")
+    runs: list[int] = []
+    changes: list[Callable[[], object]] = [
+        lambda: None,  # nothing changed: no run
+        lambda: write("src/new.py", ""),  # a file added
+        lambda: os.utime(source, ns=(0, 0)),  # one modified
+        source.unlink,  # one removed
+        lambda: write("src/notes.txt", "not watched"),
+    ]
+
+    def sleep(_: float) -> None:
+        if not changes:
+            raise KeyboardInterrupt  # Ctrl-C
+        changes.pop(0)()
+
+    def run() -> int:
+        runs.append(len(runs))
+        return len(runs)
+
+    assert dev_watch.watch(["src"], run, sleep=sleep) == 4  # the last run's code
+    assert len(runs) == 4  # the first, then one per change to a .py file
