@@ -158,14 +158,15 @@ def test_every_command_and_option_has_help() -> None:
 )
 def test_shell_completion_from_typer(words: str, expected: str) -> None:
     # What the script `--show-completion bash` prints asks the command itself, so.
+    program = "example-service"  # renamed in a project made from this one, as the variable
     env = {
-        "_EXAMPLE_SERVICE_COMPLETE": "complete_bash",
+        f"_{program.replace('-', '_').upper()}_COMPLETE": "complete_bash",
         "COMP_WORDS": words,
         "COMP_CWORD": str(len(words.split()) - 1),
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "example-service")],
+        [str(Path(sys.executable).parent / program)],
         env=env,
         capture_output=True,
         text=True,

@@ -101,6 +101,7 @@ def test_it_has_its_own_names(rendered: Path) -> None:
         and "example_service" in path.read_text(errors="replace")
     ]
     assert left == ["scripts/rename_project.py"]  # the one file that must know the old names
+    assert not (rendered / "tests/scripts/test_copier_template.py").exists()  # not a template
     answers = (rendered / ".copier-answers.yml").read_text()
     assert "project_name: acme-orders" in answers and "include_benchmarks: false" in answers
     assert "_commit: " in answers  # what `copier update` starts from
