@@ -35,6 +35,9 @@ def each_problem(exc: ValidationError) -> list[str]:
     problems = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
+        given = error.get("input")
+        if not loc and isinstance(given, dict) and len(given) == 1:
+            loc = [str(next(iter(given)))]  # a section-wide check of the one value given
         if prefix is not None:
             loc = [f"{prefix}{loc[0]}".upper(), *loc[1:]] if loc else [f"{prefix.upper()}*"]
         problems.append(f"{'.'.join(loc)}: {error['msg']}" if loc else str(error["msg"]))
