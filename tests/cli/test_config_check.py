@@ -82,7 +82,7 @@ def test_invalid_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     result = check()
     assert result.exit_code == 1
     (problem,) = problems(result)
-    assert problem.startswith("settings: pool_size: ")
+    assert problem.startswith("settings: DATABASE_POOL_SIZE: ")
 
 
 def test_a_reachable_redis_passes(

@@ -168,7 +168,7 @@ def test_output_is_lint_clean_for_long_names_and_every_shape(project: Path) -> N
 def test_asks_for_what_is_missing_in_a_terminal(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("example_service.cli.generate_cmd.is_terminal", lambda: True)
+    monkeypatch.setattr("example_service.cli.interactive.is_terminal", lambda: True)
     result = CliRunner().invoke(
         build_cli(),
         ["generate", "resource", "--root", str(project), *NO_MIGRATION],
@@ -184,3 +184,19 @@ def test_asks_for_what_is_missing_in_a_terminal(
 def test_asks_nothing_outside_a_terminal(project: Path) -> None:
     result = CliRunner().invoke(build_cli(), ["generate", "resource", "--root", str(project)])
     assert_refused(result, "NAME is missing (run it in a terminal to be asked for it)")
+
+
+def test_the_seeds_spellings_select_parts(project: Path) -> None:
+    default = generate(project, "Order", "--dry-run")
+    assert generate(project, "Order", "--all", "--dry-run").stdout == default.stdout
+    result = generate(project, "Order", "--model", "--schema", "--crud", "--dry-run")
+    assert result.exit_code == 0, result.output
+    created = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("create")}
+    package = "src/example_service/orders"
+    assert created == {
+        f"{package}/{name}"
+        for name in ("__init__.py", "models.py", "schemas.py", "repository.py", "exceptions.py")
+    } | {f"{package}/service.py"}
+    assert any(line.startswith("run       alembic revision") for line in result.stdout.splitlines())
+    assert "router.py" not in result.stdout and "tests/" not in result.stdout
+    assert_refused(generate(project, "Order", "--crud"), "--part repository needs model")

@@ -18,14 +18,16 @@ from example_service.cli import (
     tasks_cmd,
     users_cmd,
 )
+from example_service.cli.errors import ClearErrors
 
 
 def build_cli() -> typer.Typer:
     cli = typer.Typer(
         name="example-service",
+        cls=ClearErrors,
         help="Run and operate example-service.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,  # --install-completion, --show-completion
     )
     serve_cmd.register(cli)
     health_cmd.register(cli)

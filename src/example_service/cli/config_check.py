@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from example_service.cli.errors import each_problem
 from example_service.settings import Settings, SettingsError
 
 
@@ -21,10 +22,7 @@ def load() -> tuple[Settings | None, list[str]]:
     try:
         settings = Settings.load()
     except ValidationError as exc:
-        return None, [
-            f"settings: {'.'.join(map(str, error['loc']))}: {error['msg']}"
-            for error in exc.errors()
-        ]
+        return None, [f"settings: {problem}" for problem in each_problem(exc)]
     problems = []
     if settings.app.is_production:  # each unsafe value named, not only the first
         problems = [f"settings: {problem}" for problem in settings.unsafe_for_production()]

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from example_service.cli import dev_info
+from example_service.cli import dev_info, dev_watch
 
 # What the linters and formatter cover, as in the Makefile; those missing are left out.
 CODE_PATHS = ("src", "tests", "bench", "scripts")
@@ -26,8 +26,16 @@ NOT_FOUND = 127  # what a shell answers for a missing command
 def tool(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.is_file() else shutil.which(name)
+    if name == "uv":  # the Makefile's UV first; last, where `make install` puts it
+        local = Path(".tools/bin/uv")
+        found = os.environ.get("UV") or found or (str(local.resolve()) if local.is_file() else None)
     if found is None:
-        typer.echo(f"error: {name} not found: install the dev dependencies (uv sync)", err=True)
+        hint = (
+            "set UV or put it on PATH (`make install`)"
+            if name == "uv"
+            else "install the dev dependencies (uv sync)"
+        )
+        typer.echo(f"error: {name} not found: {hint}", err=True)
         raise typer.Exit(NOT_FOUND)
     return found
 
@@ -41,9 +49,19 @@ def code_paths() -> list[str]:
     return [path for path in CODE_PATHS if Path(path).exists()]
 
 
-def lint(fix: Annotated[bool, typer.Option(help="Apply ruff's safe fixes.")] = False) -> None:
+def lint(
+    fix: Annotated[bool, typer.Option(help="Apply ruff's safe fixes.")] = False,
+    watch: Annotated[
+        bool, typer.Option(help="Run again on every change until Ctrl-C (polls twice a second).")
+    ] = False,
+) -> None:
     """ruff check over src, tests, bench and scripts."""
-    raise typer.Exit(call("ruff", "check", *(["--fix"] if fix else []), *code_paths()))
+    paths = code_paths()
+
+    def once() -> int:
+        return call("ruff", "check", *(["--fix"] if fix else []), *paths)
+
+    raise typer.Exit(dev_watch.watch(paths, once) if watch else once())
 
 
 def format_(
@@ -53,15 +71,22 @@ def format_(
     raise typer.Exit(call("ruff", "format", *(["--check"] if check else []), *code_paths()))
 
 
-def typecheck() -> None:
-    """mypy, strict, as configured in pyproject.toml."""
-    raise typer.Exit(call("mypy"))
+def typecheck(
+    strict: Annotated[
+        bool, typer.Option(help="Add --strict to what pyproject.toml configures.")
+    ] = False,
+) -> None:
+    """mypy, as configured in pyproject.toml (strict in this project)."""
+    raise typer.Exit(call("mypy", *(["--strict"] if strict else [])))
 
 
 def run_tests(
     paths: Annotated[list[str] | None, typer.Argument(help="Test files or folders.")] = None,
     *,
     coverage: Annotated[bool, typer.Option(help="Measure coverage of src/.")] = False,
+    html: Annotated[
+        bool, typer.Option(help="Also write the coverage report to htmlcov/ (implies --coverage).")
+    ] = False,
     keyword: Annotated[
         str | None, typer.Option("-k", help="Only tests matching this expression.")
     ] = None,
@@ -71,19 +96,25 @@ def run_tests(
     exitfirst: Annotated[bool, typer.Option("-x", help="Stop at the first failure.")] = False,
 ) -> None:
     """pytest (the whole suite by default)."""
-    args = ["--cov", "--cov-report=term"] if coverage else []
+    args = ["--cov", "--cov-report=term"] if coverage or html else []
+    args += ["--cov-report=html"] if html else []
     args += ["-k", keyword] if keyword else []
     args += ["-m", marker] if marker else []
     args += ["-x"] if exitfirst else []
     raise typer.Exit(call("pytest", *args, *(paths or [])))
 
 
-def quality(fix: Annotated[bool, typer.Option(help="Fix and format first.")] = False) -> None:
-    """lint, format check and typecheck, all run; exits with the first failure's code."""
+def quality(
+    fix: Annotated[bool, typer.Option(help="Fix and format first.")] = False,
+    tests: Annotated[bool, typer.Option(help="Run the test suite last.")] = True,
+) -> None:
+    """lint, format check, typecheck and the tests, all run; exits with the first failure's
+    code."""
     paths = code_paths()
     steps = [["ruff", "check", *paths], ["ruff", "format", "--check", *paths], ["mypy"]]
     if fix:
         steps = [["ruff", "check", "--fix", *paths], ["ruff", "format", *paths], ["mypy"]]
+    steps += [["pytest", "-q"]] if tests else []
     codes = [call(*step) for step in steps]
     failed = [" ".join(step[:2]) for step, code in zip(steps, codes, strict=True) if code]
     if failed:
@@ -137,9 +168,24 @@ def clean() -> None:
         typer.echo(f"removed {path}")
 
 
-def info() -> None:
-    """Versions, the settings in effect (secrets masked) and the active backends."""
-    dev_info.show()
+def deps(
+    outdated: Annotated[
+        bool, typer.Option(help="Only those with a newer release (asks the package index).")
+    ] = False,
+) -> None:
+    """The packages installed in this virtualenv (`uv pip list`); uv's exit code."""
+    args = ["pip", "list", "--python", sys.executable, *(["--outdated"] if outdated else [])]
+    raise typer.Exit(call("uv", *args))
+
+
+def info(
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Add the settings (secrets masked), notices and every package."),
+    ] = False,
+) -> None:
+    """Versions, paths and the active backends."""
+    dev_info.show(everything=everything)
 
 
 def build() -> typer.Typer:
@@ -156,5 +202,6 @@ def build() -> typer.Typer:
         "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
     )(run_command)
     group.command("clean")(clean)
+    group.command("deps")(deps)
     group.command("info")(info)
     return group

@@ -1,9 +1,15 @@
-"""`example-service dev info`: what is installed, what is configured, what it resolves to."""
+"""`example-service dev info [--all]`: what is installed, what is configured, what it resolves to.
+
+Invalid settings are reported by the CLI's error handling (cli/errors.py), one line.
+"""
 
 from __future__ import annotations
 
 import platform
+import sys
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -20,21 +26,19 @@ def versions() -> dict[str, str]:
     return found
 
 
-def show() -> None:
+def installed() -> dict[str, str]:
+    """Every distribution in this environment, by name."""
+    found = {dist.metadata["Name"]: dist.version for dist in metadata.distributions()}
+    return dict(sorted(found.items(), key=lambda item: item[0].lower()))
+
+
+def show(*, everything: bool) -> None:
     import orjson  # noqa: PLC0415
-    from pydantic import ValidationError  # noqa: PLC0415
 
     from example_service.cache import backend_kind  # noqa: PLC0415
     from example_service.settings import Settings  # noqa: PLC0415
 
-    try:
-        settings = Settings.load()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
-        )
-        typer.echo(f"error: invalid settings: {problems}", err=True)
-        raise typer.Exit(2) from None
+    settings = Settings.load()
     redis = settings.redis.url is not None
     backends = {
         "database": "sqlite" if settings.database.is_sqlite else "postgresql",
@@ -43,5 +47,13 @@ def show() -> None:
         "rate_limit": ("redis" if redis else "memory") if settings.rate_limit.enabled else "off",
         "telemetry": settings.telemetry.mode,
     }
-    report = {"versions": versions(), "backends": backends, "settings": settings.public_dump()}
+    paths = {"python": sys.executable, "prefix": sys.prefix, "cwd": str(Path.cwd())}
+    report: dict[str, Any] = {"versions": versions(), "backends": backends, "paths": paths}
+    if everything:
+        report |= {
+            "environment": settings.app.environment,
+            "settings": settings.public_dump(),
+            "notices": settings.notices,
+            "installed": installed(),
+        }
     typer.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2, default=str).decode())

@@ -6,12 +6,13 @@ The generator and Jinja2 are imported when a command runs, not when the CLI star
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+
+from example_service.cli import interactive
 
 if TYPE_CHECKING:
     from example_service.codegen.plan import Plan
@@ -51,13 +52,9 @@ def _apply(plan: Plan, *, force: bool, dry_run: bool) -> bool:
     return True
 
 
-def is_terminal() -> bool:
-    return sys.stdin.isatty()
-
-
 def _ask(fields: list[str] | None, *, soft_delete: bool) -> tuple[str, list[str], bool]:
     """What `generate resource` was not told, asked for in a terminal; elsewhere, a refusal."""
-    if not is_terminal():
+    if not interactive.is_terminal():
         raise _fail("NAME is missing (run it in a terminal to be asked for it)")
     name: str = typer.prompt("Resource name (singular, e.g. Product)")
     if not fields:
@@ -104,12 +101,26 @@ def build() -> typer.Typer:
                 "tests, migration. Repeat it. Default: all.",
             ),
         ] = None,
+        everything: Annotated[
+            bool, typer.Option("--all", help="Every part (the default when none is named).")
+        ] = False,
+        model: Annotated[
+            bool, typer.Option("--model", help="The model and its migration.")
+        ] = False,
+        schema: Annotated[bool, typer.Option("--schema", help="The Pydantic schemas.")] = False,
+        crud: Annotated[
+            bool, typer.Option("--crud", help="The CRUD operations: repository and service.")
+        ] = False,
+        router: Annotated[bool, typer.Option("--router", help="The routes.")] = False,
+        tests: Annotated[bool, typer.Option("--tests", help="The API tests.")] = False,
         force: Force = False,
         dry_run: DryRun = False,
         root: Root = Path(),
     ) -> None:
         """A domain package like users/: model, schemas, repository, service, router (owner or
-        administrator), its registration in the app, a migration and tests."""
+        administrator), its registration in the app, a migration and tests; `--model --schema
+        --crud` (or --part) for some of them, each needing those it imports on disk or chosen
+        too."""
         from example_service.codegen import resource as gen  # noqa: PLC0415
         from example_service.codegen.fields import parse_fields  # noqa: PLC0415
         from example_service.codegen.migration import generate_migration  # noqa: PLC0415
@@ -118,10 +129,9 @@ def build() -> typer.Typer:
 
         if name is None:
             name, field, soft_delete = _ask(field, soft_delete=soft_delete)
-        parts = tuple(part or gen.PARTS)
-        unknown = sorted(set(parts) - set(gen.PARTS))
-        if unknown:
-            raise _fail(f"--part {', '.join(unknown)}: choose from {', '.join(gen.PARTS)}")
+        flags = {"model": model, "schema": schema, "crud": crud, "router": router, "tests": tests}
+        spelled = [] if everything else [name for name, chosen in flags.items() if chosen]
+        parts = gen.PARTS if everything else _guarded(lambda: gen.select_parts(part or [], spelled))
 
         def plan() -> tuple[Project, gen.ResourceSpec, Plan]:
             project = Project.at(root)

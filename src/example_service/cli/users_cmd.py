@@ -84,8 +84,10 @@ def build() -> typer.Typer:
 
     @group.command("list")
     def list_users(
-        limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE)] = MAX_PAGE,
-        offset: Annotated[int, typer.Option(min=0)] = 0,
+        limit: Annotated[
+            int, typer.Option(min=1, max=MAX_PAGE, help="Accounts per page, at most.")
+        ] = MAX_PAGE,
+        offset: Annotated[int, typer.Option(min=0, help="Accounts to skip first.")] = 0,
     ) -> None:
         """List users: id, email, role, active."""
         from example_service.db.pagination import PageParams  # noqa: PLC0415

@@ -25,6 +25,16 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "tests": ("router",),
     "migration": ("model",),
 }
+# The seed's spellings, each a set of parts: `--model --schema --crud` is model (and the
+# migration that creates its table, without which the project's own drift check fails),
+# schemas, repository and service.
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "model": ("model", "migration"),
+    "schema": ("schemas",),
+    "crud": ("repository", "service"),
+    "router": ("router",),
+    "tests": ("tests",),
+}
 FILES: dict[str, tuple[str, ...]] = {
     "model": ("models.py",),
     "schemas": ("schemas.py",),
@@ -99,6 +109,16 @@ def check_name(project: Project, names: Names) -> None:
             )
     if names.cls in _TAKEN_CLASSES or names.singular in _TAKEN_NAMES:
         raise GenerateError(f"NAME {names.cls!r} is a name the generated code already uses")
+
+
+def select_parts(parts: list[str], spelled: list[str]) -> tuple[str, ...]:
+    """The parts named by `--part` and by the spellings (`--model`, `--crud`, ...), in the
+    order they are generated; none named: all of them (as `--all`)."""
+    chosen = set(parts) | {part for name in spelled for part in SPELLINGS[name]}
+    unknown = sorted(chosen - set(PARTS))
+    if unknown:
+        raise GenerateError(f"--part {', '.join(unknown)}: choose from {', '.join(PARTS)}")
+    return tuple(part for part in PARTS if part in chosen) if chosen else PARTS
 
 
 def check_parts(project: Project, spec: ResourceSpec) -> None:
