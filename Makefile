@@ -29,12 +29,13 @@ run: install
 test: install
 	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-lint: install lint-deploy
+# lint-deploy only where the deployment files are (a generated project may leave them out).
+lint: install $(if $(wildcard Dockerfile),lint-deploy)
 	$(RUN) ruff check src tests bench scripts
 	$(RUN) ruff format --check src tests bench scripts
 
 ## The deployment files, statically (no container engine needed): the Dockerfile (hadolint,
-## checkov), compose.yaml (the Compose Specification schema), deploy/k8s (the API schemas of
+## checkov), compose*.yaml (the Compose Specification schema), deploy/k8s (the API schemas of
 ## Kubernetes $(K8S_VERSION), strict; checkov). The tools are the deploy-lint dependency group,
 ## except checkov: it pins packaging==23.2, which would hold back pytest and packaging for the
 ## whole project, so it runs from its own environment, at an exact version, through uv; once
@@ -44,7 +45,7 @@ CHECKOV := $(UV) tool run --python $(PYTHON) --from 'checkov==3.3.30' checkov --
 K8S_MANIFESTS := $(filter-out deploy/k8s/kustomization.yaml,$(wildcard deploy/k8s/*.yaml))
 lint-deploy: install
 	$(RUN) hadolint --no-color Dockerfile
-	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec $(wildcard compose*.yaml)
 	$(RUN) kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(K8S_MANIFESTS)
 	$(CHECKOV) --framework dockerfile kubernetes -f Dockerfile $(K8S_MANIFESTS)
 

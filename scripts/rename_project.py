@@ -71,11 +71,21 @@ def _description(pyproject: Path) -> str | None:
 
 
 def drop_benchmarks(root: Path) -> None:
-    shutil.rmtree(root / "bench", ignore_errors=True)
+    """bench/ without the benchmarks and `make bench`. The Locust file stays: it is the load test
+    of a deployment (README "nginx in front"), and tests/deploy runs it."""
+    bench = root / "bench"
+    if bench.is_dir():
+        for path in bench.iterdir():
+            if path.name == "locustfile.py":
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     makefile = root / "Makefile"
     text = makefile.read_text()
     text = re.sub(r"\n## Load benchmark.*?\n\n", "\n\n", text, flags=re.DOTALL)
-    makefile.write_text(text.replace(" bench scripts", " scripts").replace(" bench ", " "))
+    makefile.write_text(text.replace(" format bench clean", " format clean"))
 
 
 def reformat(root: Path) -> bool:

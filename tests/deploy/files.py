@@ -1,4 +1,5 @@
-"""The deployment files, read: the Dockerfile's instructions, compose.yaml, deploy/k8s/."""
+"""The deployment files, read: the Dockerfile's instructions, compose.yaml (with its monitoring
+overlay, compose.monitoring.yaml, when the project keeps it), deploy/k8s/."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "compose.yaml"
+COMPOSE_MONITORING = ROOT / "compose.monitoring.yaml"
 K8S = ROOT / "deploy" / "k8s"
 PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 GRAFANA_DATASOURCES = ROOT / "deploy" / "grafana" / "provisioning" / "datasources"
@@ -72,9 +74,24 @@ def healthcheck_cmd() -> list[str]:
     return exec_form(command)
 
 
+def compose_files() -> list[Path]:
+    return [path for path in (COMPOSE, COMPOSE_MONITORING) if path.exists()]
+
+
 def compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
-    return loaded
+    """The files merged as `docker compose -f compose.yaml -f compose.monitoring.yaml` does, for
+    what the tests read: the top-level sections, entry by entry (the overlay adds services and
+    volumes; it redefines nothing)."""
+    merged: dict[str, Any] = {}
+    for path in compose_files():
+        for key, value in yaml.safe_load(path.read_text()).items():
+            if isinstance(value, dict):
+                section = merged.setdefault(key, {})
+                assert not set(section) & set(value), (path, key)
+                section.update(value)
+            else:
+                merged[key] = value
+    return merged
 
 
 def compose_services() -> dict[str, Any]:

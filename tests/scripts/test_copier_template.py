@@ -108,10 +108,21 @@ def test_it_has_its_own_names(rendered: Path) -> None:
 
 
 def test_it_leaves_out_the_parts_answered_no(rendered: Path) -> None:
-    assert not (rendered / "bench").exists()
-    assert not (rendered / "deploy/prometheus").exists()
-    assert not (rendered / "deploy/grafana").exists()
-    assert not (rendered / "tests/observability/test_alerts.py").exists()
+    # No benchmarks: bench/ keeps only the deployment's load test, which tests/deploy runs.
+    assert [path.name for path in (rendered / "bench").iterdir()] == ["locustfile.py"]
+    assert "bench:" not in (rendered / "Makefile").read_text()
+    # No monitoring stack: its overlay, its configuration and the tests that read them.
+    for gone in (
+        "compose.monitoring.yaml",
+        "deploy/prometheus",
+        "deploy/grafana",
+        "tests/observability/test_alerts.py",
+        "tests/deploy/test_monitoring_files.py",
+        "tests/docs/test_runbook.py",
+    ):
+        assert not (rendered / gone).exists(), gone
+    assert (rendered / "compose.yaml").is_file()
+    assert (rendered / "deploy/k8s").is_dir()
     assert (rendered / "tests/observability/test_catalogue.py").is_file()  # the metrics stay
     answers = (rendered / ".copier-answers.yml").read_text()
     assert "include_observability: false" in answers
@@ -134,33 +145,33 @@ def test_it_passes_its_own_gates_and_make_test(rendered: Path) -> None:
 
 
 def test_deploy_no_leaves_out_every_deployment_file(tmp_path: Path) -> None:
-    # The deployment files, as they are or will be: a clone of the template that has them.
-    template = tmp_path / "template"
-    run(tmp_path, "git", "clone", "--quiet", str(ROOT), str(template))
-    added = [
+    deployment = [
         "Dockerfile",
         ".dockerignore",
         "compose.yaml",
-        "deploy/k8s/deployment.yaml",
-        "deploy/nginx/nginx.conf",
-        "deploy/gunicorn.conf.py",
+        "compose.monitoring.yaml",
+        "deploy/k8s",
+        "deploy/nginx",
+        "deploy/prometheus",
+        "deploy/grafana",
         "docs/production.md",
-        "scripts/docker_logs/README.md",
-        "tests/deploy/test_image.py",
+        "scripts/docker_logs",
+        "tests/deploy",
+        "tests/scripts/test_export_docker_logs.py",
+        "tests/docs/test_runbook.py",
+        "tests/observability/test_alerts.py",
     ]
-    for name in added:
-        (template / name).parent.mkdir(parents=True, exist_ok=True)
-        (template / name).write_text("# deployment\n")
-    git(template, "add", "--all")
-    git(template, "commit", "--quiet", "-m", "deployment files")
+    for name in deployment:
+        assert (ROOT / name).exists(), name  # the template has them
     answers = {"project_name": "acme-orders", "include_deploy": "false"}
-    without = copier_copy(template, tmp_path / "without", answers)
-    for name in [*added, "deploy", "tests/observability/test_alerts.py"]:
+    without = copier_copy(ROOT, tmp_path / "without", answers)
+    for name in deployment:
         assert not (without / name).exists(), name
+    assert (without / "deploy/gunicorn.conf.py").is_file()  # how the package runs under gunicorn
     assert (without / "docs/metrics.md").is_file()
-    kept = copier_copy(template, tmp_path / "kept", {"project_name": "acme-orders"})
-    for name in [*added, "deploy/prometheus/alerts.yml", "deploy/grafana"]:
-        assert (kept / name).exists(), name
+    # Its `make lint` runs no deployment linter: there is nothing for them to read.
+    planned = run(without, "make", "--dry-run", "lint", f"UV={uv()}").stdout
+    assert "ruff check" in planned and "hadolint" not in planned
 
 
 def git(cwd: Path, *args: str) -> None:
