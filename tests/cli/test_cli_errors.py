@@ -179,3 +179,11 @@ def test_shell_completion_from_typer(words: str, expected: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [expected]
+
+
+def test_the_click_context_the_root_group_types_with_is_typer_s() -> None:
+    # cli/errors.py names typer's vendored click (a private module) for its annotations: if it
+    # moves, this fails here rather than only in mypy.
+    from typer._click.core import Context  # noqa: PLC0415
+
+    assert issubclass(typer.Context, Context)
