@@ -307,19 +307,36 @@ def serve_process(
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group: workers included in a forced stop
     )
+    with supervised(process, port, timeout, stop_within=10.0) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def supervised(
+    process: subprocess.Popen[bytes],
+    port: int,
+    timeout: float,
+    stop_within: float,
+    log: Path | None = None,
+) -> Iterator[ServedProcess]:
+    """`process` (in a session of its own), once it answers on `port`; killed with its group
+    when it does not within `timeout` (the error holds its stderr: its pipe, or the `log` file
+    it writes), stopped with SIGTERM on the way out, and failing the test if that takes over
+    `stop_within` seconds."""
     served = ServedProcess(process, port)
     try:
         if not wait_until_healthy(process, served.base, timeout):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             _, err = process.communicate(timeout=5)
-            raise RuntimeError(f"server did not start: {err.decode(errors='replace')}")
+            output = log.read_bytes() if log is not None else err
+            raise RuntimeError(f"server did not start: {output.decode(errors='replace')}")
         yield served
     finally:
         if process.poll() is None:
             process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=stop_within)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

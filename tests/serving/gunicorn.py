@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.servers import PROJECT_PREFIXES, ServedProcess, free_port, wait_until_healthy
+from tests.servers import PROJECT_PREFIXES, ServedProcess, free_port, supervised
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
@@ -53,20 +52,5 @@ def gunicorn_process(
             stderr=stderr,
             start_new_session=True,  # its own process group: workers included in a forced stop
         )
-    served = ServedProcess(process, port)
-    try:
-        if not wait_until_healthy(process, served.base, timeout):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-            raise RuntimeError(f"gunicorn did not start: {log.read_text(errors='replace')}")
+    with supervised(process, port, timeout, stop_within=20.0, log=log) as served:
         yield served
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise
