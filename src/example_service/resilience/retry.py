@@ -24,7 +24,7 @@ Retryable = Callable[[BaseException], bool]
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     attempts: int = 3  # calls in all, the first included; 1 turns retries off
-    timeout: float = 5.0  # seconds for all attempts and waits together
+    timeout: float | None = 5.0  # seconds for all attempts and waits together; None: no bound
     wait_initial: float = 0.05
     wait_max: float = 1.0
     wait_jitter: float = 0.05
@@ -45,18 +45,26 @@ async def call_with_retry(
     def again(exc: Exception) -> bool:
         return retryable(exc) and breaker.state is not BreakerState.OPEN
 
-    # The first attempt runs outside stamina: a call that succeeds (nearly all of them) pays
-    # the breaker only, not the ~16 us of setting up a retry loop (bench/breaker.py). A first
-    # failure is replayed as stamina's first attempt, so that its attempt count, backoff,
-    # total timeout and testing switch all apply exactly as if stamina had made the call.
+    return await retry_after_first(lambda: breaker.call(function, retryable), policy, again)
+
+
+async def retry_after_first(
+    call: Callable[[], Awaitable[T]], policy: RetryPolicy, on: Callable[[Exception], bool]
+) -> T:
+    """`call`, retried by `policy` on the errors `on` accepts.
+
+    The first attempt runs outside stamina: a call that succeeds (nearly all of them) does not
+    pay the ~16 us of setting up a retry loop (bench/breaker.py). A first failure is replayed as
+    stamina's first attempt, so that its attempt count, backoff, total timeout and testing
+    switch all apply exactly as if stamina had made the call."""
     try:
-        return await breaker.call(function, retryable)
+        return await call()
     except Exception as exc:
-        if not again(exc):
+        if not on(exc):
             raise
         replay: Exception | None = exc
     async for attempt in stamina.retry_context(
-        on=again,
+        on=on,
         attempts=policy.attempts,
         timeout=policy.timeout,
         wait_initial=policy.wait_initial,
@@ -67,5 +75,5 @@ async def call_with_retry(
             if replay is not None:
                 error, replay = replay, None
                 raise error
-            return await breaker.call(function, retryable)
+            return await call()
     raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover

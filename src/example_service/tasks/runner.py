@@ -21,6 +21,7 @@ from taskiq import Context, TaskiqDepends, TaskiqMessage
 
 from example_service.observability.context import request_id_var
 from example_service.observability.logging import get_logger
+from example_service.resilience.retry import RetryPolicy, retry_after_first
 from example_service.tasks.base import DeadLetter
 from example_service.tasks.context import TaskContext
 from example_service.tasks.errors import RetryableTaskError
@@ -116,7 +117,14 @@ class _Attempts:
         self.spec = spec
         self.delivery = delivery
         self.timeout = spec.timeout if spec.timeout is not None else settings.timeout_seconds
-        self.retries = spec.retries if spec.retries is not None else settings.max_retries
+        retries = spec.retries if spec.retries is not None else settings.max_retries
+        self.policy = RetryPolicy(
+            attempts=retries + 1,
+            timeout=None,  # each attempt has its own deadline
+            wait_initial=settings.retry_wait_initial_seconds,
+            wait_max=settings.retry_wait_max_seconds,
+            wait_jitter=settings.retry_wait_initial_seconds,
+        )
         self.made = 0
 
     async def once(self, args: Any) -> TaskContext | None:
@@ -147,31 +155,7 @@ class _Attempts:
 
     async def run(self) -> TaskContext | None:
         args = self.spec.args.model_validate(self.delivery.payload)
-        # The first attempt runs outside stamina, as resilience/retry.py does: a task that
-        # succeeds (nearly all) pays no retry loop (~16 us, bench/breaker.py). A first failure
-        # is replayed as stamina's first attempt, so its count, backoff and testing switch
-        # apply as if stamina had made it.
-        try:
-            return await self.once(args)
-        except Exception as exc:
-            if self.retries == 0 or not retryable(exc):
-                raise
-            replay: Exception | None = exc
-        settings = self.runtime.settings.tasks
-        async for attempt in stamina.retry_context(
-            on=retryable,
-            attempts=self.retries + 1,
-            timeout=None,
-            wait_initial=settings.retry_wait_initial_seconds,
-            wait_max=settings.retry_wait_max_seconds,
-            wait_jitter=settings.retry_wait_initial_seconds,
-        ):
-            with attempt:
-                if replay is not None:
-                    error, replay = replay, None
-                    raise error
-                return await self.once(args)
-        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+        return await retry_after_first(lambda: self.once(args), self.policy, retryable)
 
 
 async def _dead_letter(
