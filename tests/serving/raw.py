@@ -75,3 +75,19 @@ def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         assert chunk, "connection closed mid-body"
         body += chunk
     return status, headers, body[:length]
+
+
+def try_request(port: int) -> str:
+    """What a new client meets: `refused`, `served` (any response), `closed` without one (a reset:
+    it reached the backlog just before the last copy of the listening socket closed), or `left
+    waiting` (no answer and no close within 2 s: the defect)."""
+    try:
+        sock = connect(port)
+    except ConnectionRefusedError:
+        return "refused"
+    send_quietly(sock, b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+    data, closed = read_until_closed(sock, 2.0)
+    sock.close()
+    if data.startswith(b"HTTP/1.1 "):
+        return "served"
+    return "closed" if closed else "left waiting"

@@ -14,7 +14,7 @@ import httpx
 
 from tests.servers import ServedProcess, free_port
 from tests.serving.gunicorn import gunicorn_command, gunicorn_env, gunicorn_process
-from tests.serving.raw import closed_by_server, connect, read_until_closed, send_quietly
+from tests.serving.raw import closed_by_server, connect, send_quietly, try_request
 from tests.serving.slow_app import STARTED
 
 REQUESTS = 40
@@ -76,20 +76,6 @@ def test_a_slowloris_connection_is_closed_at_the_head_deadline(tmp_path: Path) -
         assert httpx.get(f"{server.base}/health", timeout=5).status_code == 200
 
 
-def _try_connect(port: int) -> str:
-    try:
-        sock = connect(port)
-    except ConnectionRefusedError:
-        return "refused"
-    send_quietly(sock, b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
-    data, closed = read_until_closed(sock, 2.0)
-    sock.close()
-    if data.startswith(b"HTTP/1.1 200"):
-        return "served"
-    # Reset: it reached the backlog just before the last copy of the listening socket closed.
-    return "closed" if closed else "left waiting"
-
-
 def _slow_request(server: ServedProcess, seconds: float, into: list[httpx.Response]) -> None:
     into.append(httpx.get(f"{server.base}/test/slow?seconds={seconds}", timeout=30))
 
@@ -109,7 +95,7 @@ def test_sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(
         server.process.send_signal(signal.SIGTERM)
         attempts = []
         while slow.is_alive() and "refused" not in attempts:
-            attempts.append(_try_connect(server.port))
+            attempts.append(try_request(server.port))
             time.sleep(0.1)
         refused_in_flight = slow.is_alive()
         slow.join(timeout=30)

@@ -12,6 +12,7 @@ from tests.serving.raw import (
     connect,
     read_until_closed,
     send_quietly,
+    try_request,
 )
 
 PATIENCE = 6.0  # longer than the grace periods below: a server that ignores them is caught
@@ -44,18 +45,6 @@ def test_sigterm_ends_a_trickling_request_after_the_grace_period(tmp_path: Path)
         assert closed
 
 
-def _try_request(port: int) -> str:
-    try:
-        sock = connect(port)
-    except ConnectionRefusedError:
-        return "refused"
-    send_quietly(sock, b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
-    data, closed = read_until_closed(sock, 2.0)
-    if data.startswith(b"HTTP/1.1 "):
-        return "served"
-    return "closed" if closed else "left waiting"
-
-
 def test_a_connection_opened_while_workers_drain_is_not_left_waiting(tmp_path: Path) -> None:
     grace = 5
     with serve_process(tmp_path, _env(tmp_path, grace), ["--workers", "2"]) as served:
@@ -65,5 +54,5 @@ def test_a_connection_opened_while_workers_drain_is_not_left_waiting(tmp_path: P
         # The supervisor reads signals every 0.5 s; its workers start shutting down within 0.1 s.
         time.sleep(1.5)
         assert served.process.poll() is None, "the drain should still be under way"
-        assert _try_request(served.port) in ("refused", "closed", "served")
+        assert try_request(served.port) in ("refused", "closed", "served")
         draining.close()  # the drain can end now
