@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from email import message_from_bytes
@@ -14,12 +15,22 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from example_service.app import create_app
+from example_service.db.migrate import alembic_config, upgrade
 from example_service.settings import DatabaseSettings, Settings, TasksSettings
 from tests.identity import Api, security_settings
 from tests.servers import free_port
 from tests.tasks import sample_tasks
 
 TaskApp = Callable[..., FastAPI]
+
+
+@pytest.fixture
+def database(postgres_url: str) -> str:
+    """PostgreSQL at the head with `task_effects`: what worker processes started by a test
+    share with it."""
+    upgrade(alembic_config(postgres_url))
+    asyncio.run(sample_tasks.create_effects_table(postgres_url))
+    return postgres_url
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ logs the enqueuing request's id; and the scheduler sends a periodic task on time
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +12,14 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from example_service.db.migrate import alembic_config, upgrade
 from example_service.users.models import User
 from tests.identity import JWT_SECRET, PASSWORD
 from tests.servers import RedisServer, serve_process
 from tests.tasks.conftest import Mailbox
 from tests.tasks.processes import service, task_env, until, wait_for
-from tests.tasks.sample_tasks import RECORD, create_effects_table, effects
+from tests.tasks.sample_tasks import RECORD, effects
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-
-
-@pytest.fixture
-def database(postgres_url: str) -> str:
-    upgrade(alembic_config(postgres_url))
-    asyncio.run(create_effects_table(postgres_url))
-    return postgres_url
 
 
 async def promote(url: str, email: str) -> None:

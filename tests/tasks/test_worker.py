@@ -4,7 +4,6 @@ retries, the dead letter, and the CLI's requeue."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from pathlib import Path
@@ -12,7 +11,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from example_service.db.migrate import alembic_config, upgrade
 from tests.servers import RedisServer
 from tests.tasks.processes import (
     cli,
@@ -23,16 +21,9 @@ from tests.tasks.processes import (
     until,
     wait_for,
 )
-from tests.tasks.sample_tasks import FLAKY, RECORD, RecordArgs, create_effects_table, effects
+from tests.tasks.sample_tasks import FLAKY, RECORD, RecordArgs, effects
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-
-
-@pytest.fixture
-def database(postgres_url: str) -> str:
-    upgrade(alembic_config(postgres_url))
-    asyncio.run(create_effects_table(postgres_url))
-    return postgres_url
 
 
 @pytest.fixture
