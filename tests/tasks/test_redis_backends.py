@@ -86,16 +86,7 @@ async def test_a_stopping_consumer_hands_back_what_it_read(redis_server: RedisSe
     queue = f"handback-{uuid.uuid4().hex[:8]}"
 
     def broker(idle_ms: int) -> StreamBroker:
-        made = StreamBroker(
-            redis_server.url,
-            queue_name=queue,
-            consumer_group_name=GROUP,
-            consumer_id="0",
-            xread_block=100,
-            idle_timeout=idle_ms,
-        )
-        made.is_worker_process = True
-        return made
+        return _consumer(redis_server, queue, block_ms=100, idle_ms=idle_ms)
 
     sender = broker(60_000)
     for i in range(3):
@@ -132,15 +123,7 @@ async def test_a_read_the_stop_interrupts_still_completes_and_what_it_took_is_ha
     # the read completes on its own, and a message it takes is handed back, not stranded
     # until the redelivery delay.
     queue = f"interrupted-{uuid.uuid4().hex[:8]}"
-    consumer = StreamBroker(
-        redis_server.url,
-        queue_name=queue,
-        consumer_group_name=GROUP,
-        consumer_id="0",
-        xread_block=3000,
-        idle_timeout=60_000,
-    )
-    consumer.is_worker_process = True
+    consumer = _consumer(redis_server, queue, block_ms=3000, idle_ms=60_000)
     await consumer.startup()
     listening = consumer.listen()
     reading = asyncio.ensure_future(anext(listening))
@@ -155,6 +138,20 @@ async def test_a_read_the_stop_interrupts_still_completes_and_what_it_took_is_ha
     assert held["time_since_delivered"] >= 60_000  # idle: the next worker claims it at once
     await redis.aclose()
     await consumer.shutdown()
+
+
+def _consumer(server: RedisServer, queue: str, *, block_ms: int, idle_ms: int) -> StreamBroker:
+    """A worker's stream broker on `queue`, as tasks/broker.py builds it."""
+    made = StreamBroker(
+        server.url,
+        queue_name=queue,
+        consumer_group_name=GROUP,
+        consumer_id="0",
+        xread_block=block_ms,
+        idle_timeout=idle_ms,
+    )
+    made.is_worker_process = True
+    return made
 
 
 def _message(broker: StreamBroker, marker: str) -> object:
