@@ -1,10 +1,12 @@
 """Give a copy of this project its own name: `python scripts/rename_project.py --project NAME
---package NAME --description TEXT [--benchmarks yes|no]`, run in the copy's root.
+--package NAME --description TEXT [--benchmarks yes|no] [--redis yes|no] [--tasks yes|no]`, run in
+the copy's root.
 
 Copier runs it after `copier copy` and `copier update` (copier.yml): the template's files are
 copied as they are, so that the codegen templates' own Jinja2 is left alone, then renamed here.
 Every text file's `example_service` and `example-service` become the new names, the package
-folder moves, and the description replaces this one's.
+folder moves, and the description replaces this one's. The optional parts answered "no" are
+unwired (scripts/parts.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import parts
 
 OLD_PACKAGE = "example_service"
 OLD_PROJECT = "example-service"
@@ -88,9 +92,10 @@ def drop_benchmarks(root: Path) -> None:
     makefile.write_text(text.replace(" format bench clean", " format clean"))
 
 
-def reformat(root: Path) -> bool:
-    """New names change line lengths and import order: ruff puts them right, when it is there
-    (beside this interpreter or on PATH). False without it."""
+def reformat(root: Path, unwired: list[Path]) -> bool:
+    """New names change line lengths and import order, and an unwired part leaves imports
+    unused: ruff puts them right, when it is there (beside this interpreter or on PATH). False
+    without it."""
     beside = Path(sys.executable).parent / "ruff"
     ruff = str(beside) if beside.is_file() else shutil.which("ruff")
     if ruff is None:
@@ -100,8 +105,14 @@ def reformat(root: Path) -> bool:
         for name in ("src", "tests", "bench", "scripts", "migrations")
         if (root / name).is_dir()
     ]
-    for args in (["check", "--fix-only", "--select", "I", "--quiet"], ["format", "--quiet"]):
-        subprocess.run([ruff, *args, *paths], cwd=root, check=False, timeout=300)  # noqa: S603
+    python = [str(path) for path in unwired if path.suffix == ".py"]
+    runs = [["check", "--fix-only", "--select", "I", "--quiet", *paths]]
+    if python:  # only there: elsewhere an unused import is the lint's to report
+        unused = ["check", "--fix-only", "--unsafe-fixes", "--select", "F401", "--quiet"]
+        runs.append([*unused, *python])
+    runs.append(["format", "--quiet", *paths])
+    for args in runs:
+        subprocess.run([ruff, *args], cwd=root, check=False, timeout=300)  # noqa: S603
     return True
 
 
@@ -111,6 +122,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--package", required=True, help="Python package name.")
     parser.add_argument("--description", default="")
     parser.add_argument("--benchmarks", choices=("yes", "no"), default="yes")
+    for part in sorted(parts.PARTS):
+        parser.add_argument(f"--{part}", choices=("yes", "no"), default="yes")
     args = parser.parse_args(argv)
     if not _PROJECT_NAME.match(args.project):
         parser.error(f"--project {args.project!r}: lowercase words joined by hyphens")
@@ -122,8 +135,10 @@ def main(argv: list[str]) -> int:
     rename(root, args.project, args.package, args.description)
     if args.benchmarks == "no":
         drop_benchmarks(root)
+    without = [part for part in sorted(parts.PARTS) if getattr(args, part) == "no"]
+    unwired = parts.apply(text_files(root), without)
     print(f"renamed to {args.project} ({args.package})")
-    if not reformat(root):
+    if not reformat(root, unwired):
         print("ruff not found: run `make format` once to reformat the renamed code")
     return 0
 

@@ -1,0 +1,72 @@
+"""The optional parts' wiring, marked in the files that stay: what `copier copy` takes out of a
+project whose answer for the part is "no" (scripts/rename_project.py calls it).
+
+A part's own files (its package, its tests) are left out by copier.yml's `_exclude`. The lines
+that wire it into the rest (an app's start-up, a settings section, a compose service) sit
+between two marker lines, whatever the file's comment syntax:
+
+    # part: tasks                       <!-- part: tasks -->
+    ...                                 ...
+    # end part: tasks                   <!-- end part: tasks -->
+
+Without the part the lines between go; with it, only the marker lines do. Parts nest (Redis
+wiring inside the tasks' settings). Code is written so that taking a block out leaves code that
+works without the part: the part's branch comes first and returns, the in-process fallback
+after it. Imports need no markers: what a removed block used, ruff's F401 fix removes after.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+PARTS = frozenset({"redis", "tasks"})
+_MARKER = re.compile(r"^\s*(?:#|<!--)\s*(end )?part: ([a-z]+)\s*(?:-->)?\s*$")
+
+
+class MarkerError(ValueError):
+    """Markers that don't pair up, or name no known part."""
+
+
+def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
+    """The text without the blocks of the parts in `without`, and without every marker line."""
+    dropped = set(without)
+    kept: list[str] = []
+    open_parts: list[tuple[str, int]] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        marker = _MARKER.match(line)
+        if marker is None:
+            if not dropped.intersection(part for part, _ in open_parts):
+                kept.append(line)
+            continue
+        closing, part = marker.group(1) is not None, marker.group(2)
+        if part not in PARTS:
+            raise MarkerError(f"{name}:{number}: unknown part {part!r}")
+        if not closing:
+            open_parts.append((part, number))
+        elif not open_parts or open_parts[-1][0] != part:
+            raise MarkerError(f"{name}:{number}: `end part: {part}` closes no open block")
+        else:
+            open_parts.pop()
+    if open_parts:
+        part, number = open_parts[-1]
+        raise MarkerError(f"{name}:{number}: `part: {part}` is never ended")
+    return "".join(kept)
+
+
+def apply(files: Iterable[Path], without: Iterable[str]) -> list[Path]:
+    """Strip every file in place; the files that changed."""
+    dropped = frozenset(without)
+    if unknown := dropped - PARTS:
+        raise MarkerError(f"unknown parts: {', '.join(sorted(unknown))}")
+    changed = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if "part: " not in text:
+            continue
+        new = strip(text, dropped, str(path))
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path)
+    return changed
