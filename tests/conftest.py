@@ -53,9 +53,11 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     def factory(**sections: Any) -> Settings:
         defaults: dict[str, Any] = {
             "app": AppSettings(environment="test"),
+            # part: tasks
             # No periodic task in the in-process scheduler: the purge would otherwise run in
             # whatever test is running at :17 (and add to the statements some tests count).
             "tasks": TasksSettings(purge_schedule=""),
+            # end part: tasks
             "log": LogSettings(level="INFO"),
             "database": DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path}/test.db"),
         }

@@ -258,8 +258,10 @@ PROJECT_PREFIXES = (
     "SERVER_",
     "OUTBOUND_",
     "RESILIENCE_",
+    # part: tasks
     "TASKS_",
     "EMAIL_",
+    # end part: tasks
 )
 
 

@@ -167,7 +167,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
             app.state.identity_cache = build_identity_cache(app.state.cache)
             if app.state.identity_cache is not None:
                 stack.push_async_callback(app.state.identity_cache.aclose)
+            # part: tasks
             await start_tasks(app, settings, stack, app.state.task_metrics)
+            # end part: tasks
             if settings.outbound.services:  # else neither outbound/ nor httpx is imported
                 from example_service.outbound import start_outbound  # noqa: PLC0415
 
@@ -241,7 +243,9 @@ def _attach_metrics(app: FastAPI, telemetry: Telemetry) -> None:
     app.state.ratelimit_fallback_counter = _fallback_counter(telemetry)
     app.state.cache_metrics = CacheMetrics(registry)
     app.state.auth_metrics = _auth_metrics(telemetry)
+    # part: tasks
     app.state.task_metrics = TaskMetrics(registry)
+    # end part: tasks
 
 
 def _auth_metrics(telemetry: Telemetry) -> Any:
@@ -272,7 +276,16 @@ def _api_routers() -> list[APIRouter]:
     taxes all API traffic. So after `/health` (added first, see create_app) come the one-route
     public `meta` and the probes, then the domain routers.
     """
-    return [meta.router, health.router, users.router, auth.router, tasks.router, api_keys.router]
+    return [
+        meta.router,
+        health.router,
+        users.router,
+        auth.router,
+        # part: tasks
+        tasks.router,
+        # end part: tasks
+        api_keys.router,
+    ]
 
 
 def _legacy_login_router() -> APIRouter:

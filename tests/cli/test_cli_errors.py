@@ -20,8 +20,6 @@ PASSWORD = "a-password-long-enough-42"
 # Each command that loads the settings, with what it needs to get that far.
 READS_SETTINGS: dict[str, list[str]] = {
     "serve": [],
-    "worker": [],
-    "scheduler": [],
     "config show": [],
     "db upgrade": [],
     "db downgrade": [],
@@ -31,14 +29,18 @@ READS_SETTINGS: dict[str, list[str]] = {
     "users list": [],
     "cache stats": [],
     "cache clear": [],
-    "tasks stats": [],
-    "tasks failed": [],
-    "tasks retry": ["1"],
     "security bans list": [],
     "security bans unban": ["192.0.2.1"],
     "monitor prometheus-config": [],
     "monitor metrics": [],
     "dev info": [],
+    # part: tasks
+    "worker": [],
+    "scheduler": [],
+    "tasks stats": [],
+    "tasks failed": [],
+    "tasks retry": ["1"],
+    # end part: tasks
 }
 # The others: they report their settings problems their own way (config check lists every
 # problem), in a child process (dev serve), or read none (their own tests cover their errors;

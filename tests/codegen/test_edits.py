@@ -45,6 +45,19 @@ def test_list_entry_is_appended_once_even_when_the_list_spans_lines() -> None:
     assert edits.add_to_list(added, "_api_routers", "beta_router") == added
 
 
+def test_a_list_with_marked_items_keeps_its_lines_and_gets_the_entry_last() -> None:
+    marked = SOURCE.replace(
+        "        one,\n", "        # part: tasks\n        one,\n        # end part: tasks\n"
+    )
+    added = edits.add_to_list(marked, "_api_routers", "beta_router")
+    assert added.endswith(
+        "        # part: tasks\n        one,\n        # end part: tasks\n"
+        "        beta_router,\n    ]\n"
+    )
+    assert edits.add_to_list(added, "_api_routers", "beta_router") == added
+    compile(added, "app.py", "exec")
+
+
 def test_enum_members_are_added_once() -> None:
     source = 'class Permission(StrEnum):\n    A = "a"\n\n\nX = 1\n'
     added = edits.add_enum_members(source, "Permission", {"B": "b", "A": "a"})

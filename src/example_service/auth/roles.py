@@ -16,7 +16,9 @@ class Permission(StrEnum):
     USERS_LIST = "users:list"
     USERS_MANAGE_ROLES = "users:manage_roles"
     API_KEYS_MANAGE = "api_keys:manage"
+    # part: tasks
     TASKS_ENQUEUE = "tasks:enqueue"
+    # end part: tasks
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -1,5 +1,5 @@
-"""The `example-service` command line: serve, worker, scheduler, config, health, db, users,
-cache, tasks, security, monitor, generate, dev (and more groups as they land)."""
+"""The `example-service` command line: `build_cli` adds each command and group, one module
+each (`serve_cmd` for `serve`, `db_cmd` for `db ...`)."""
 
 from __future__ import annotations
 
@@ -31,12 +31,16 @@ def build_cli() -> typer.Typer:
     )
     serve_cmd.register(cli)
     health_cmd.register(cli)
-    tasks_cmd.register(cli)
+    # part: tasks
+    tasks_cmd.register(cli)  # worker, scheduler
+    # end part: tasks
     cli.add_typer(config_cmd.build(), name="config")
     cli.add_typer(db_cmd.build(), name="db")
     cli.add_typer(users_cmd.build(), name="users")
     cli.add_typer(cache_cmd.build(), name="cache")
+    # part: tasks
     cli.add_typer(tasks_cmd.build(), name="tasks")
+    # end part: tasks
     cli.add_typer(security_cmd.build(), name="security")
     cli.add_typer(monitor_cmd.build(), name="monitor")
     cli.add_typer(generate_cmd.build(), name="generate")

@@ -57,9 +57,24 @@ def add_to_list(source: str, function: str, item: str) -> str:
     match = pattern.search(source)
     if match is None:
         raise GenerateError(f"`{function}` returning a list literal was not found")
-    items = [part.strip() for part in match.group("items").split(",") if part.strip()]
+    text = match.group("items")
+    items = [line.strip() for part in text.split(",") for line in part.splitlines()]
     if item in items:
         return source
+    if "#" in text:
+        # Commented items (an optional part's markers, CONTRIBUTING.md): one item a line, the
+        # lines kept as they are, the new one last.
+        body = text.rstrip()
+        lines = body.split("\n")
+        code = max(
+            (i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), default=0
+        )
+        if not lines[code].rstrip().endswith(","):
+            lines[code] = lines[code].rstrip() + ","
+        indent = lines[code][: len(lines[code]) - len(lines[code].lstrip())]
+        new = "\n".join([*lines, f"{indent}{item},"]) + text[len(body) :]
+        return source[: match.start("items")] + new + source[match.end("items") :]
+    items = [part for part in items if part]
     items.append(item)
     # Written on one line; the formatter splits it when it is too long.
     return source[: match.start("items")] + ", ".join(items) + source[match.end("items") :]

@@ -46,7 +46,9 @@ __all__ = [
     "CacheSettings",
     "CsvList",
     "DatabaseSettings",
+    # part: tasks
     "EmailSettings",
+    # end part: tasks
     "Environment",
     "LogSettings",
     "OutboundService",
@@ -58,7 +60,9 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SettingsError",
+    # part: tasks
     "TasksSettings",
+    # end part: tasks
     "TelemetrySettings",
     "mask_url",
 ]
@@ -84,8 +88,10 @@ class Settings(BaseModel):
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    # part: tasks
     tasks: TasksSettings = Field(default_factory=TasksSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    # end part: tasks
 
     _notices: list[str] = PrivateAttr(default_factory=list)
 
@@ -114,11 +120,14 @@ class Settings(BaseModel):
         backend = self.cache.backend
         return backend == "memory" or (backend == "auto" and self.redis.url is None)
 
+    # part: tasks
     @property
     def tasks_broker_url(self) -> str | None:
         """Where tasks are queued: TASKS_BROKER_URL, else REDIS_URL; None: in-process."""
         url = self.tasks.broker_url or self.redis.url
         return url.get_secret_value() if url is not None else None
+
+    # end part: tasks
 
     def unsafe_for_production(self) -> list[str]:
         """What production refuses, one message per variable."""

@@ -38,7 +38,9 @@ RENAMED: dict[str, str] = {
     "CIRCUIT_BREAKER_RECOVERY_TIMEOUT": "RESILIENCE_RECOVERY_SECONDS",
     "REDIS_BREAKER_FAILURE_THRESHOLD": "RESILIENCE_REDIS_FAILURE_THRESHOLD",
     "REDIS_BREAKER_RESET_SECONDS": "RESILIENCE_REDIS_RECOVERY_SECONDS",
+    # part: tasks
     "TASK_BROKER_URL": "TASKS_BROKER_URL",
+    # end part: tasks
 }
 
 # Other name -> what to do instead: no setting here means the same thing.
@@ -54,10 +56,12 @@ RETIRED: dict[str, str] = {
     "SECURITY_API_KEY_HEADER": "API keys are sent as X-API-Key",
     "SECURITY_ENABLE_CIRCUIT_BREAKER": "every dependency always has its breaker (RESILIENCE_*)",
     "APP_LOG_INCLUDE_CALLER": "log lines carry the logger name",
+    # part: tasks
     "ENABLE_BACKGROUND_TASKS": (
         "tasks are always on: without TASKS_BROKER_URL or REDIS_URL they run in the API process"
     ),
     "TASK_RESULT_BACKEND": "results are kept in the broker's Redis (TASKS_RESULT_TTL_SECONDS)",
+    # end part: tasks
 }
 
 

@@ -152,6 +152,7 @@ class UserService:
         return await self.users.page(params)
 
 
+# part: tasks
 async def send_welcome(tasks: TaskRuntime, user: UserRead) -> None:
     """Enqueue the welcome e-mail. Registration does not fail with the queue: the account
     exists, and the e-mail is the one thing lost (logged as `task.enqueue_failed`)."""
@@ -159,3 +160,6 @@ async def send_welcome(tasks: TaskRuntime, user: UserRead) -> None:
     with contextlib.suppress(TasksUnavailableError):
         # One e-mail per account, however many times this is sent.
         await tasks.enqueue(WELCOME_EMAIL, args, idempotency_key=f"welcome:{user.id}")
+
+
+# end part: tasks
