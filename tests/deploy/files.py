@@ -19,8 +19,12 @@ K8S = ROOT / "deploy" / "k8s"
 PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 GRAFANA_DATASOURCES = ROOT / "deploy" / "grafana" / "provisioning" / "datasources"
 
-# The compose services that run the image (the others are PostgreSQL, Redis, nginx ...).
-SERVICE_ROLES = ("migrate", "app", "worker", "scheduler")
+# The compose services that run the image (the others are PostgreSQL, Redis, nginx ...), with
+# the command each runs.
+SERVICE_ROLES = {"migrate": "db upgrade", "app": "serve"}
+# part: tasks
+SERVICE_ROLES |= {"worker": "worker", "scheduler": "scheduler"}
+# end part: tasks
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 
 

@@ -61,11 +61,10 @@ def k8s_commands() -> dict[str, list[str]]:
 
 def test_every_command_is_the_cli_s() -> None:
     assert leaf_command(files.image_cmd()) == "serve"
-    in_compose = {leaf_command(argv) for argv in compose_commands().values()}
+    in_compose = {name: leaf_command(argv) for name, argv in compose_commands().items()}
+    assert in_compose == files.SERVICE_ROLES
     in_k8s = {leaf_command(argv) for argv in k8s_commands().values()}
-    roles = {"serve", "worker", "scheduler", "db upgrade"}
-    assert in_compose == roles
-    assert in_k8s == roles
+    assert in_k8s == set(files.SERVICE_ROLES.values())
 
 
 def test_a_wrong_command_would_be_caught() -> None:
@@ -79,7 +78,8 @@ def test_migrations_run_before_the_service() -> None:
     services = files.compose_services()
     assert leaf_command(services["migrate"]["command"]) == "db upgrade"
     assert services["migrate"]["restart"] == "no"
-    for name in ("app", "worker"):
+    # Every long-running role on the schema (the scheduler only sends: it needs no table).
+    for name in set(files.SERVICE_ROLES) - {"migrate", "scheduler"}:
         depends = services[name]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}, name
     job = files.k8s_object("Job", "example-service-migrate")
@@ -151,23 +151,32 @@ def test_grace_periods_outlast_the_shutdown_deadlines() -> None:
         "SERVER_GRACEFUL_SHUTDOWN_SECONDS",
         ServerSettings.model_fields["graceful_shutdown_seconds"].default,
     )
-    # The worker hands back what it holds one second after TASKS_SHUTDOWN_TIMEOUT_SECONDS.
-    tasks = 1 + _effective(
-        config,
-        "TASKS_SHUTDOWN_TIMEOUT_SECONDS",
-        TasksSettings.model_fields["shutdown_timeout_seconds"].default,
-    )
     api = files.k8s_object("Deployment", "example-service-api")
     pre_stop = files.container(api)["lifecycle"]["preStop"]["exec"]["command"]
     assert pre_stop[0] == "sleep"
     pause = float(pre_stop[1])
     assert pause > 0
     assert files.pod_spec(api)["terminationGracePeriodSeconds"] > pause + server
+    services = files.compose_services()
+    assert files.seconds(services["app"]["stop_grace_period"]) > server
+
+
+# part: tasks
+def test_the_worker_s_grace_periods_outlast_its_shutdown_deadline() -> None:
+    config = files.k8s_object("ConfigMap", "example-service")["data"]
+    # The worker hands back what it holds one second after TASKS_SHUTDOWN_TIMEOUT_SECONDS.
+    tasks = 1 + _effective(
+        config,
+        "TASKS_SHUTDOWN_TIMEOUT_SECONDS",
+        TasksSettings.model_fields["shutdown_timeout_seconds"].default,
+    )
     worker = files.k8s_object("Deployment", "example-service-worker")
     assert files.pod_spec(worker)["terminationGracePeriodSeconds"] > tasks
     services = files.compose_services()
-    assert files.seconds(services["app"]["stop_grace_period"]) > server
     assert files.seconds(services["worker"]["stop_grace_period"]) > tasks
+
+
+# end part: tasks
 
 
 def _settings_names() -> set[str]:
@@ -213,20 +222,24 @@ def test_k8s_sets_only_settings_and_valid_ones(monkeypatch: pytest.MonkeyPatch) 
     assert settings.notices == []
     assert settings.app.is_production
     assert settings.telemetry.mode == "prometheus"
-    for name in ("example-service-api", "example-service-worker"):
-        pod = files.container(files.k8s_object("Deployment", name))
-        metrics = {p["name"]: p["containerPort"] for p in pod["ports"]}["metrics"]
-        assert settings.telemetry.metrics_port == metrics, name
+    served = [files.k8s_object("Deployment", "example-service-api")]
+    # part: tasks
+    served.append(files.k8s_object("Deployment", "example-service-worker"))
     # The worker's liveness asks its metrics listener, which exists only with these settings.
-    worker = files.container(files.k8s_object("Deployment", "example-service-worker"))
+    worker = files.container(served[-1])
     assert worker["livenessProbe"]["tcpSocket"]["port"] == "metrics"
+    # end part: tasks
+    for workload in served:
+        pod = files.container(workload)
+        metrics = {p["name"]: p["containerPort"] for p in pod["ports"]}["metrics"]
+        assert settings.telemetry.metrics_port == metrics, workload["metadata"]["name"]
 
 
 def test_only_the_api_container_keeps_the_image_healthcheck() -> None:
     services = files.compose_services()
-    # worker, scheduler and migrate run the same image but serve no HTTP: its probe would
-    # call them unhealthy for ever.
-    for name in ("migrate", "worker", "scheduler"):
+    # The other roles (migrate, worker, scheduler) run the same image but serve no HTTP: its
+    # probe would call them unhealthy for ever.
+    for name in set(files.SERVICE_ROLES) - {"app"}:
         assert services[name]["healthcheck"] == {"disable": True}, name
     assert "healthcheck" not in services["app"]
     for name, service in services.items():
@@ -236,6 +249,7 @@ def test_only_the_api_container_keeps_the_image_healthcheck() -> None:
                 assert has_own or needed == "app", (name, needed)
 
 
+# part: tasks
 def test_one_scheduler_only() -> None:
     scheduler = files.k8s_object("Deployment", "example-service-scheduler")
     assert scheduler["spec"]["replicas"] == 1
@@ -245,6 +259,9 @@ def test_one_scheduler_only() -> None:
         for hpa in files.k8s_objects()
         if hpa["kind"] == "HorizontalPodAutoscaler"
     }
+
+
+# end part: tasks
 
 
 def test_the_kustomization_lists_every_manifest() -> None:

@@ -18,7 +18,8 @@ def test_prometheus_and_grafana_find_the_compose_services() -> None:
     config: dict[str, Any] = yaml.safe_load(files.PROMETHEUS.read_text())
     (job,) = config["scrape_configs"]
     (lookup,) = job["dns_sd_configs"]
-    assert set(lookup["names"]) == {"app", "worker"}
+    # Every role with a metrics listener: the one-shot migration and the scheduler have none.
+    assert set(lookup["names"]) == set(files.SERVICE_ROLES) - {"migrate", "scheduler"}
     for name in lookup["names"]:
         assert str(lookup["port"]) == services[name]["environment"]["TELEMETRY_METRICS_PORT"]
     (alerting,) = config["alerting"]["alertmanagers"][0]["static_configs"]

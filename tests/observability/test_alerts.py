@@ -32,8 +32,12 @@ def retried(outcome: str, values: str) -> tuple[str, str]:
     return (f'outbound_retried_calls_total{{service="payments",outcome="{outcome}"}}', values)
 
 
+# part: tasks
 def task(status: str, values: str) -> tuple[str, str]:
     return (f'tasks_completed_total{{task="purge",status="{status}"}}', values)
+
+
+# end part: tasks
 
 
 def cred(outcome: str, values: str) -> tuple[str, str]:
@@ -137,6 +141,7 @@ CASES = [
         {"breaker": "http:payments"},
     ),
     Case("ExternalServiceDown", [('circuit_breaker_state{breaker="redis"}', "2x10")], "5m", None),
+    # part: tasks
     Case(
         "HighTaskFailureRate",
         [task("ok", "0+30x40"), task("failed", "0+10x40")],
@@ -155,6 +160,7 @@ CASES = [
         "35m",
         None,
     ),
+    # end part: tasks
     Case(
         "ExternalServiceErrorRate",
         [out("ok", "0+30x30"), out("error", "0+10x30")],
