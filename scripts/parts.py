@@ -13,16 +13,24 @@ Without the part the lines between go; with it, only the marker lines do. Parts 
 wiring inside the tasks' settings). Code is written so that taking a block out leaves code that
 works without the part: the part's branch comes first and returns, the in-process fallback
 after it. Imports need no markers: what a removed block used, ruff's F401 fix removes after.
+
+JSON has no comments: a Grafana dashboard (a .json file with `panels`) loses instead the panels
+whose every query reads a metric of a part left out (METRIC_PREFIXES), and a row that is left
+with no panel.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 PARTS = frozenset({"redis", "tasks"})
 _MARKER = re.compile(r"^\s*(?:#|<!--)\s*(end )?part: ([a-z]+)\s*(?:-->)?\s*$")
+# How the names of each part's metrics begin (docs/metrics.md lists them, marked).
+METRIC_PREFIXES: dict[str, tuple[str, ...]] = {"tasks": ("task_", "tasks_")}
 
 
 class MarkerError(ValueError):
@@ -55,17 +63,56 @@ def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
     return "".join(kept)
 
 
+def drop_panels(text: str, without: Iterable[str]) -> str:
+    """A Grafana dashboard's JSON without the panels that only show metrics of the parts in
+    `without` (each of their queries reads one), nor the rows left with no panel. The text
+    unchanged when nothing goes."""
+    prefixes = tuple(prefix for part in without for prefix in METRIC_PREFIXES.get(part, ()))
+    if not prefixes:
+        return text
+    metric = re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")\w*")
+
+    def shown(panel: dict[str, Any]) -> bool:
+        queries = [str(target.get("expr", "")) for target in panel.get("targets", [])]
+        return not queries or not all(metric.search(query) for query in queries)
+
+    def kept(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        left = []
+        for panel in filter(shown, panels):
+            inner = panel.get("panels")  # a collapsed row holds its panels
+            if not inner:
+                left.append(panel)
+            elif inner_left := kept(inner):
+                left.append({**panel, "panels": inner_left})
+        # An open row owns the panels after it, up to the next row.
+        return [
+            panel
+            for i, panel in enumerate(left)
+            if panel.get("type") != "row"
+            or panel.get("panels")
+            or (i + 1 < len(left) and left[i + 1].get("type") != "row")
+        ]
+
+    dashboard = json.loads(text)
+    panels = dashboard.get("panels", [])
+    left = kept(panels)
+    if left == panels:
+        return text
+    return json.dumps({**dashboard, "panels": left}, indent=2, ensure_ascii=False) + "\n"
+
+
 def apply(files: Iterable[Path], without: Iterable[str]) -> list[Path]:
-    """Strip every file in place; the files that changed."""
+    """Strip every file in place (and drop the dashboards' panels of the parts left out); the
+    files that changed."""
     dropped = frozenset(without)
     if unknown := dropped - PARTS:
         raise MarkerError(f"unknown parts: {', '.join(sorted(unknown))}")
     changed = []
     for path in files:
         text = path.read_text(encoding="utf-8")
-        if "part: " not in text:
-            continue
-        new = strip(text, dropped, str(path))
+        new = strip(text, dropped, str(path)) if "part: " in text else text
+        if path.suffix == ".json" and '"panels"' in new:
+            new = drop_panels(new, dropped)
         if new != text:
             path.write_text(new, encoding="utf-8")
             changed.append(path)

@@ -14,11 +14,13 @@ whole suite's threshold, which a selection cannot reach.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -31,6 +33,17 @@ ANSWERS = {
     "include_deploy": "true",
     "include_observability": "false",
 }
+
+
+def load_parts() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("parts", ROOT / "scripts" / "parts.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+parts = load_parts()
 
 
 def uv() -> str:
@@ -208,3 +221,74 @@ def test_copier_update_brings_template_changes_and_keeps_the_projects(tmp_path: 
     assert "MAX_LIMIT = 250" in (project / "src/acme_orders/db/pagination.py").read_text()
     assert own.read_text() == '"""The project\'s own module."""\n'
     assert not (project / "src/example_service").exists()
+
+
+def text_files(root: Path) -> dict[str, str]:
+    found = {}
+    for path in sorted(root.rglob("*")):
+        if {".git", ".venv", "__pycache__"} & set(path.relative_to(root).parts):
+            continue
+        if path.is_file():
+            try:
+                found[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue  # binary
+    return found
+
+
+def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
+    tracked = run(ROOT, "git", "ls-files").stdout.split()
+    marked = set()
+    for name in tracked:
+        path = ROOT / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue
+        if parts.strip(text, sorted(parts.PARTS), name) != text:  # raises on a broken pair
+            marked.add(name)
+    assert len(marked) >= 5  # the parts are wired in this many files at least: the markers exist
+    assert {"src/example_service/app.py", "docs/metrics.md", "compose.yaml"} <= marked
+
+
+def test_a_part_s_metrics_are_marked_in_docs_metrics_md() -> None:
+    """docs/metrics.md is compared with the catalogue without its markers (test_catalogue.py):
+    here, that a part's rows are inside its blocks, so that a project without the part has
+    none (regenerating the file takes the markers out: put them back)."""
+    doc = (ROOT / "docs" / "metrics.md").read_text()
+    for part, prefixes in parts.METRIC_PREFIXES.items():
+        rows = tuple(f"| `{prefix}" for prefix in prefixes)
+        assert any(line.startswith(rows) for line in doc.splitlines()), part
+        left = [line for line in parts.strip(doc, [part]).splitlines() if line.startswith(rows)]
+        assert left == [], part
+
+
+def test_tasks_no_leaves_out_the_task_queue_and_every_marker(tmp_path: Path) -> None:
+    tasks_files = [
+        "src/{package}/tasks",
+        "src/{package}/settings/tasks.py",
+        "src/{package}/cli/tasks_cmd.py",
+        "migrations/versions/0002_task_runs.py",
+        "tests/tasks",
+        "bench/tasks.py",
+        "deploy/k8s/deployment-worker.yaml",
+        "deploy/k8s/deployment-scheduler.yaml",
+    ]
+    for name in tasks_files:
+        assert (ROOT / name.format(package="example_service")).exists(), name  # the template's
+    answers = {"project_name": "acme-orders", "include_tasks": "false"}
+    without = copier_copy(ROOT, tmp_path / "without", answers)
+    for name in tasks_files:
+        assert not (without / name.format(package="acme_orders")).exists(), name
+    files = text_files(without)
+    assert "src/acme_orders/app.py" in files and "tests/users/__init__.py" in files
+    for name, text in files.items():
+        assert parts.strip(text, ()) == text, name  # no marker line left
+        assert "acme_orders.tasks" not in text, name
+    assert "taskiq" not in files["pyproject.toml"]
+    assert "TasksSettings" not in files["src/acme_orders/settings/__init__.py"]
+    assert "tasks_cmd" not in files["src/acme_orders/cli/__init__.py"]
+    assert "worker:" not in files["compose.yaml"]
+    assert "tasks_" not in files["docs/metrics.md"]
+    assert "task_duration" not in files["deploy/grafana/dashboards/example-service.json"]
+    assert "include_tasks: false" in files[".copier-answers.yml"]

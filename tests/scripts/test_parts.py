@@ -1,10 +1,11 @@
 """scripts/parts.py: the optional parts' marked wiring goes with a "no", only the markers with a
-"yes", and every marker in the template pairs up and names a real part."""
+"yes"; a dashboard loses the panels of a part left out. (That every marker of the template pairs
+up is tests/scripts/test_copier_template.py's: a generated project has none.)"""
 
 from __future__ import annotations
 
 import importlib.util
-import subprocess
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -82,17 +83,74 @@ def test_apply_rewrites_only_the_files_with_markers(tmp_path: Path) -> None:
     assert plain.read_text() == "part = 'not a marker'  # part: tasks, in a sentence\n"
 
 
-def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
-    tracked = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
-    marked = 0
-    for name in tracked:
-        path = ROOT / name
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
-            continue
-        stripped = parts.strip(text, sorted(parts.PARTS), name)  # raises on a broken pair
-        marked += stripped != text
-    assert marked >= 5  # the parts are wired in this many files at least: the markers exist
+def panel(title: str, *queries: str) -> dict[str, object]:
+    return {"type": "timeseries", "title": title, "targets": [{"expr": q} for q in queries]}
+
+
+ROW = {"type": "row", "title": "Background tasks", "panels": []}
+DASHBOARD = {
+    "title": "service",
+    "panels": [
+        {"type": "row", "title": "Traffic", "panels": []},
+        panel("Requests", "sum(rate(http_requests_total[5m]))"),
+        panel("By task label", 'sum by (task) (rate(http_requests_total{task="x"}[5m]))'),
+        ROW,
+        panel("Sent", "sum(rate(tasks_enqueued_total[5m]))"),
+        panel(
+            "p95", "histogram_quantile(0.95, sum by (le) (rate(task_duration_seconds_bucket[5m])))"
+        ),
+        panel("Both", "sum(rate(tasks_completed_total[5m]))", "sum(rate(http_requests_total[5m]))"),
+        {"type": "text", "title": "A note"},
+    ],
+}
+
+
+def titles(text: str) -> list[str]:
+    return [p["title"] for p in json.loads(text)["panels"]]
+
+
+def test_a_dashboard_loses_the_panels_that_only_show_a_dropped_part_s_metrics() -> None:
+    text = json.dumps(DASHBOARD, indent=2) + "\n"
+    # Labels named like the part and panels that show other metrics too, or no query, stay.
+    assert titles(parts.drop_panels(text, ["tasks"])) == [
+        "Traffic",
+        "Requests",
+        "By task label",
+        "Background tasks",
+        "Both",
+        "A note",
+    ]
+    assert parts.drop_panels(text, ["redis"]) == text  # no metric of its own here
+    assert parts.drop_panels(text, []) == text
+
+
+def test_a_row_left_without_panels_goes_open_or_collapsed() -> None:
+    tasks = [panel("Sent", "tasks_enqueued_total"), panel("Done", "tasks_completed_total")]
+    traffic = DASHBOARD["panels"][:2]  # a row and its panel, which stay
+    open_row = {"title": "d", "panels": [*traffic, ROW, *tasks, ROW, *tasks[:1]]}
+    assert titles(parts.drop_panels(json.dumps(open_row), ["tasks"])) == ["Traffic", "Requests"]
+    collapsed = {**ROW, "collapsed": True, "panels": tasks}
+    mixed = {**collapsed, "title": "Mixed", "panels": [*tasks, panel("Up", "up")]}
+    both = {"title": "d", "panels": [collapsed, mixed]}
+    left = json.loads(parts.drop_panels(json.dumps(both), ["tasks"]))["panels"]
+    assert [(row["title"], [p["title"] for p in row["panels"]]) for row in left] == [
+        ("Mixed", ["Up"])
+    ]
+
+
+def test_apply_rewrites_a_dashboard_as_it_was_written(tmp_path: Path) -> None:
+    dashboard = tmp_path / "service.json"
+    other = tmp_path / "settings.json"
+    dashboard.write_text(json.dumps(DASHBOARD, indent=2, ensure_ascii=False) + "\n")
+    other.write_text('{"names": ["tasks_enqueued_total"]}\n')
+    assert parts.apply([dashboard, other], ["tasks"]) == [dashboard]
+    expected = {
+        **DASHBOARD,
+        "panels": [
+            p
+            for p in DASHBOARD["panels"]
+            if p["title"]
+            in {"Traffic", "Requests", "By task label", "Background tasks", "Both", "A note"}
+        ],
+    }
+    assert dashboard.read_text() == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
