@@ -105,15 +105,35 @@ def reformat(root: Path, unwired: list[Path]) -> bool:
         for name in ("src", "tests", "bench", "scripts", "migrations")
         if (root / name).is_dir()
     ]
-    python = [str(path) for path in unwired if path.suffix == ".py"]
+    python = [path for path in unwired if path.suffix == ".py"]
+    modules = [str(path) for path in python if path.name != "__init__.py"]
+    unused = ["check", "--fix-only", "--unsafe-fixes", "--select", "F401", "--quiet"]
     runs = [["check", "--fix-only", "--select", "I", "--quiet", *paths]]
-    if python:  # only there: elsewhere an unused import is the lint's to report
-        unused = ["check", "--fix-only", "--unsafe-fixes", "--select", "F401", "--quiet"]
-        runs.append([*unused, *python])
+    if modules:  # only there: elsewhere an unused import is the lint's to report
+        runs.append([*unused, *modules])
     runs.append(["format", "--quiet", *paths])
+    for path in python:
+        if path.name == "__init__.py":
+            _remove_unused_imports(ruff, unused, root, path)
     for args in runs:
         subprocess.run([ruff, *args], cwd=root, check=False, timeout=300)  # noqa: S603
     return True
+
+
+def _remove_unused_imports(ruff: str, unused: list[str], root: Path, init: Path) -> None:
+    """ruff leaves unused imports in an `__init__.py` (there, one may be a re-export): read
+    under another name, as a module, they go."""
+    fixed = subprocess.run(  # noqa: S603
+        [ruff, *unused, "--stdin-filename", str(init.with_name("_init_.py")), "-"],
+        cwd=root,
+        input=init.read_text(encoding="utf-8"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if fixed.returncode == 0 and fixed.stdout.strip():
+        init.write_text(fixed.stdout, encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

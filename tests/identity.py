@@ -129,12 +129,16 @@ class Api:
     async def register(self, email: str, password: str = PASSWORD, **extra: Any) -> httpx.Response:
         body = {"email": email, "password": password, "full_name": "Test User", **extra}
         response = await self.client.post("/api/v1/users", json=body)
+        await self.settle()
+        return response
+
+    async def settle(self) -> None:
+        """Wait for the work a request left running in the app: done before a test counts
+        statements."""
         # part: tasks
-        # The welcome e-mail's task (in-process broker) queries the database too: done before
-        # a test counts statements.
+        # The welcome e-mail's task (in-process broker) queries the database too.
         await self.app.state.tasks.idle()
         # end part: tasks
-        return response
 
     async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return await self.client.post(

@@ -33,11 +33,11 @@ Service = Annotated[UserService, Depends(_service)]
 @router.post("", status_code=201, response_model=UserRead, responses=problem_responses(409, 422))
 async def register(request: Request, data: UserCreate, service: Service) -> UserRead:
     """Register a user (always with the `user` role)."""
-    user = UserRead.model_validate(await service.register(data))
+    user = await service.register(data)
     # part: tasks
     await send_welcome(request.app.state.tasks, user)  # a welcome e-mail, by a task
     # end part: tasks
-    return user
+    return UserRead.model_validate(user)
 
 
 @router.get(

@@ -153,7 +153,7 @@ class UserService:
 
 
 # part: tasks
-async def send_welcome(tasks: TaskRuntime, user: UserRead) -> None:
+async def send_welcome(tasks: TaskRuntime, user: User) -> None:
     """Enqueue the welcome e-mail. Registration does not fail with the queue: the account
     exists, and the e-mail is the one thing lost (logged as `task.enqueue_failed`)."""
     args = WelcomeEmail(email=user.email, full_name=user.full_name)
