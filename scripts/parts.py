@@ -9,7 +9,9 @@ between two marker lines, whatever the file's comment syntax:
     ...                                 ...
     # end part: tasks                   <!-- end part: tasks -->
 
-Without the part the lines between go; with it, only the marker lines do. Parts nest (Redis
+A Markdown table ends at a line that is not a row: a row of a part is marked at its end
+instead (`| worker | ... | <!-- part: tasks -->`: GFM ignores the extra cell). Without the part
+the lines between go (the marked row too); with it, only the markers do. Parts nest (Redis
 wiring inside the tasks' settings). Code is written so that taking a block out leaves code that
 works without the part: the part's branch comes first and returns, the in-process fallback
 after it. Imports need no markers: what a removed block used, ruff's F401 fix removes after.
@@ -29,6 +31,7 @@ from typing import Any
 
 PARTS = frozenset({"redis", "tasks"})
 _MARKER = re.compile(r"^\s*(?:#|<!--)\s*(end )?part: ([a-z]+)\s*(?:-->)?\s*$")
+_ROW_MARKER = re.compile(r"(?<=\|)\s*<!-- part: ([a-z]+) -->[ \t]*$")  # a table row's end
 # How the names of each part's metrics begin (docs/metrics.md lists them, marked).
 METRIC_PREFIXES: dict[str, tuple[str, ...]] = {"tasks": ("task_", "tasks_")}
 
@@ -38,19 +41,24 @@ class MarkerError(ValueError):
 
 
 def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
-    """The text without the blocks of the parts in `without`, and without every marker line."""
+    """The text without the blocks (and marked rows) of the parts in `without`, and without
+    every marker."""
     dropped = set(without)
     kept: list[str] = []
     open_parts: list[tuple[str, int]] = []
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         marker = _MARKER.match(line)
         if marker is None:
-            if not dropped.intersection(part for part, _ in open_parts):
-                kept.append(line)
+            row = _ROW_MARKER.search(line)
+            parts = [part for part, _ in open_parts]
+            if row is not None:
+                parts.append(_known(row.group(1), name, number))
+            if not dropped.intersection(parts):
+                # A marked row loses its marker, not its line ending.
+                end = line[len(line.rstrip("\r\n")) :]
+                kept.append(line if row is None else line[: row.start()] + end)
             continue
-        closing, part = marker.group(1) is not None, marker.group(2)
-        if part not in PARTS:
-            raise MarkerError(f"{name}:{number}: unknown part {part!r}")
+        closing, part = marker.group(1) is not None, _known(marker.group(2), name, number)
         if not closing:
             open_parts.append((part, number))
         elif not open_parts or open_parts[-1][0] != part:
@@ -61,6 +69,12 @@ def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
         part, number = open_parts[-1]
         raise MarkerError(f"{name}:{number}: `part: {part}` is never ended")
     return "".join(kept)
+
+
+def _known(part: str, name: str, number: int) -> str:
+    if part not in PARTS:
+        raise MarkerError(f"{name}:{number}: unknown part {part!r}")
+    return part
 
 
 def drop_panels(text: str, without: Iterable[str]) -> str:

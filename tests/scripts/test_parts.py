@@ -54,6 +54,41 @@ def test_a_no_takes_the_block_and_a_yes_only_the_markers(
     assert parts.strip(WIRED, without).splitlines() == left
 
 
+TABLE = """\
+| process | command |
+|---|---|
+| API | `serve` |
+| worker | `worker` | <!-- part: tasks -->
+<!-- part: redis -->
+| cache | Redis |
+| queue | Redis | <!-- part: tasks -->
+<!-- end part: redis -->
+"""
+
+
+@pytest.mark.parametrize(
+    ("without", "rows"),
+    [
+        ((), ["API", "worker", "cache", "queue"]),
+        (("tasks",), ["API", "cache"]),
+        (("redis",), ["API", "worker"]),
+    ],
+)
+def test_a_marked_table_row_goes_with_its_part_or_loses_its_marker(
+    without: tuple[str, ...], rows: list[str]
+) -> None:
+    left = parts.strip(TABLE, without).splitlines()
+    assert [line.split(" | ")[0].removeprefix("| ") for line in left[2:]] == rows
+    assert all(line.endswith("|") for line in left)  # the marker and the space before it gone
+
+
+def test_a_row_marker_names_a_known_part() -> None:
+    with pytest.raises(parts.MarkerError, match=r"doc\.md:2: unknown part 'celery'"):
+        parts.strip("| a |\n| b | <!-- part: celery -->\n", (), "doc.md")
+    prose = "A sentence may end with a marker <!-- part: tasks -->\n"
+    assert parts.strip(prose, ["tasks"]) == prose  # only after a table row's last pipe
+
+
 @pytest.mark.parametrize(
     ("text", "where"),
     [
