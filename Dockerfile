@@ -3,8 +3,8 @@
 # stage, a non-root user, and the server as PID 1 in exec form so that SIGTERM reaches it and
 # SERVER_GRACEFUL_SHUTDOWN_SECONDS applies. Checked by hadolint and checkov (`make lint`).
 #   docker build -t example-service:0.1.0 .
-# The same image runs every role: `example-service serve` (the default command), `worker`,
-# `scheduler` and `db upgrade` (compose.yaml, deploy/k8s/).
+# The same image runs every role: `example-service serve` (the default command), and every
+# other command (`db upgrade`, ...: compose.yaml, deploy/k8s/).
 
 # uv's own image, only to copy its binary from: it never reaches the final stage.
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv

@@ -14,8 +14,8 @@ never leaves a truncated backup under the expected name.
 
 restore: `pg_restore --clean --if-exists --single-transaction --exit-on-error`: the objects in
 the backup are dropped and recreated, in one transaction, so a restore that fails changes
-nothing. Tables that are not in the backup are left alone. Stop the API, the workers and the
-scheduler first (or expect them to see errors while the transaction holds its locks).
+nothing. Tables that are not in the backup are left alone. Stop every process of the service
+first (or expect them to see errors while the transaction holds its locks).
 
 Use pg_dump and pg_restore of the server's major version or newer (--pg-bindir chooses them,
 e.g. /usr/lib/postgresql/17/bin). Exit status 0, or 1 with one line on stderr.

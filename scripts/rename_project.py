@@ -12,6 +12,7 @@ unwired (scripts/parts.py).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -136,6 +137,22 @@ def _remove_unused_imports(ruff: str, unused: list[str], root: Path, init: Path)
         init.write_text(fixed.stdout, encoding="utf-8")
 
 
+def relock(root: Path) -> bool:
+    """uv.lock without the dependencies of the parts left out, from what it holds already (no
+    download: a removal needs none); uv from $UV, PATH or beside this interpreter. False
+    without uv, or when it fails."""
+    beside = Path(sys.executable).parent / "uv"
+    found = (
+        os.environ.get("UV") or shutil.which("uv") or (str(beside) if beside.is_file() else None)
+    )
+    if found is None or not (root / "uv.lock").is_file():
+        return False
+    locked = subprocess.run(  # noqa: S603
+        [found, "lock", "--offline", "--quiet"], cwd=root, check=False, timeout=300
+    )
+    return locked.returncode == 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, help="Distribution and command name.")
@@ -160,6 +177,8 @@ def main(argv: list[str]) -> int:
     print(f"renamed to {args.project} ({args.package})")
     if not reformat(root, unwired):
         print("ruff not found: run `make format` once to reformat the renamed code")
+    if root / "pyproject.toml" in unwired and not relock(root):
+        print("uv not found: run `uv lock` once (a part left out took its dependencies along)")
     return 0
 
 
