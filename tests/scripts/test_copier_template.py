@@ -68,11 +68,11 @@ def run(
     return result
 
 
-def copier_copy(template: Path, dest: Path, answers: dict[str, str]) -> Path:
+def copier_copy(template: Path, dest: Path, answers: dict[str, str], **env: str) -> Path:
     data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
     copier = str(BIN / "copier")
     args = ("copy", "--trust", "--defaults", "--quiet", "--vcs-ref", "HEAD", *data)
-    run(template, copier, *args, str(template), str(dest))
+    run(template, copier, *args, str(template), str(dest), **env)
     return dest
 
 
@@ -277,7 +277,7 @@ def test_tasks_no_leaves_out_the_task_queue_and_every_marker(tmp_path: Path) -> 
     for name in tasks_files:
         assert (ROOT / name.format(package="example_service")).exists(), name  # the template's
     answers = {"project_name": "acme-orders", "include_tasks": "false"}
-    without = copier_copy(ROOT, tmp_path / "without", answers)
+    without = copier_copy(ROOT, tmp_path / "without", answers, UV=uv())  # uv: to relock
     for name in tasks_files:
         assert not (without / name.format(package="acme_orders")).exists(), name
     files = text_files(without)
@@ -286,6 +286,7 @@ def test_tasks_no_leaves_out_the_task_queue_and_every_marker(tmp_path: Path) -> 
         assert parts.strip(text, ()) == text, name  # no marker line left
         assert "acme_orders.tasks" not in text, name
     assert "taskiq" not in files["pyproject.toml"]
+    assert "taskiq" not in files["uv.lock"] and "acme-orders" in files["uv.lock"]
     assert "TasksSettings" not in files["src/acme_orders/settings/__init__.py"]
     assert "tasks_cmd" not in files["src/acme_orders/cli/__init__.py"]
     assert "worker:" not in files["compose.yaml"]
