@@ -9,10 +9,14 @@ between two marker lines, whatever the file's comment syntax:
     ...                                 ...
     # end part: tasks                   <!-- end part: tasks -->
 
-Without the part the lines between go; with it, only the marker lines do. Parts nest (Redis
-wiring inside the tasks' settings). Code is written so that taking a block out leaves code that
-works without the part: the part's branch comes first and returns, the in-process fallback
-after it. Imports need no markers: what a removed block used, ruff's F401 fix removes after.
+Without the part the lines between go; with it, only the marker lines do. A Markdown table row,
+which a line between its rows would cut in two, ends with the marker instead:
+`| deployment | ... | <!-- part: deploy -->` goes with its part. Parts nest (Redis
+wiring inside the tasks' settings). The README's sections on the benchmarks, the deployment
+files and the monitoring stack are marked the same way. Code is written so that taking a block
+out leaves code that works without the part: the part's branch comes first and returns, the
+in-process fallback after it. Imports need no markers: what a removed block used, ruff's F401
+fix removes after.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-PARTS = frozenset({"redis", "tasks"})
+PARTS = frozenset({"benchmarks", "deploy", "observability", "redis", "tasks"})
 _MARKER = re.compile(r"^\s*(?:#|<!--)\s*(end )?part: ([a-z]+)\s*(?:-->)?\s*$")
+_ROW_MARKER = re.compile(r"\s*<!-- part: ([a-z]+) -->(\s*)$")  # at the end of a table row
 
 
 class MarkerError(ValueError):
@@ -37,8 +42,9 @@ def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         marker = _MARKER.match(line)
         if marker is None:
-            if not dropped.intersection(part for part, _ in open_parts):
-                kept.append(line)
+            kept_line = _row(line, dropped, f"{name}:{number}")
+            if kept_line is not None and not dropped.intersection(part for part, _ in open_parts):
+                kept.append(kept_line)
             continue
         closing, part = marker.group(1) is not None, marker.group(2)
         if part not in PARTS:
@@ -53,6 +59,16 @@ def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
         part, number = open_parts[-1]
         raise MarkerError(f"{name}:{number}: `part: {part}` is never ended")
     return "".join(kept)
+
+
+def _row(line: str, dropped: set[str], where: str) -> str | None:
+    """A line as it stays (a table row's marker taken off), or None when its part goes."""
+    row = _ROW_MARKER.search(line)
+    if row is None:
+        return line
+    if row.group(1) not in PARTS:
+        raise MarkerError(f"{where}: unknown part {row.group(1)!r}")
+    return None if row.group(1) in dropped else line[: row.start()] + row.group(2)
 
 
 def apply(files: Iterable[Path], without: Iterable[str]) -> list[Path]:

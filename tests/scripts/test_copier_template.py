@@ -14,22 +14,25 @@ whole suite's threshold, which a selection cannot reach.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# The render whose gates and tests run: every optional part that can go, gone (the likeliest to
+# break). Leaving out the monitoring stack alone (deployment kept) is checked file by file.
 ANSWERS = {
     "project_name": "acme-orders",
     "description": "Orders for Acme.",
     "include_benchmarks": "false",
-    "include_deploy": "true",
-    "include_observability": "false",
+    "include_deploy": "false",
 }
 
 
@@ -88,6 +91,39 @@ def selection(project: Path) -> list[str]:
     return [chosen for group in groups if (chosen := smallest(group)) is not None]
 
 
+def load_parts() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("parts", ROOT / "scripts" / "parts.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def markers_left(project: Path) -> list[str]:
+    return [
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file()
+        and ".venv" not in path.parts
+        and path.name != "parts.py"  # it describes them
+        and ("# part: " in (text := path.read_text(errors="replace")) or "<!-- part: " in text)
+    ]
+
+
+def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
+    parts = load_parts()
+    tracked = run(ROOT, "git", "ls-files").stdout.split()
+    marked = []
+    for name in tracked:
+        try:
+            text = (ROOT / name).read_text(encoding="utf-8")
+        except (UnicodeDecodeError, FileNotFoundError):
+            continue
+        if parts.strip(text, sorted(parts.PARTS), name) != text:  # raises on a broken pair
+            marked.append(name)
+    assert "README.md" in marked
+
+
 def test_it_has_its_own_names(rendered: Path) -> None:
     assert (rendered / "src/acme_orders/app.py").is_file()
     assert not (rendered / "src/example_service").exists()
@@ -107,25 +143,54 @@ def test_it_has_its_own_names(rendered: Path) -> None:
     assert "_commit: " in answers  # what `copier update` starts from
 
 
+DEPLOYMENT = [
+    "Dockerfile",
+    ".dockerignore",
+    "compose.yaml",
+    "compose.monitoring.yaml",
+    "deploy/k8s",
+    "deploy/nginx",
+    "deploy/prometheus",
+    "deploy/grafana",
+    "docs/production.md",
+    "scripts/docker_logs",
+    "tests/deploy",
+    "tests/scripts/test_export_docker_logs.py",
+    "tests/docs/test_runbook.py",
+    "tests/observability/test_alerts.py",
+]
+MONITORING = [
+    "compose.monitoring.yaml",
+    "deploy/prometheus",
+    "deploy/grafana",
+    "tests/observability/test_alerts.py",
+    "tests/deploy/test_monitoring_files.py",
+    "tests/docs/test_runbook.py",
+]
+
+
 def test_it_leaves_out_the_parts_answered_no(rendered: Path) -> None:
-    # No benchmarks: bench/ keeps only the deployment's load test, which tests/deploy runs.
+    for name in DEPLOYMENT:
+        assert (ROOT / name).exists(), name  # the template has them
+        assert not (rendered / name).exists(), name
+    assert (rendered / "deploy/gunicorn.conf.py").is_file()  # how the package runs under gunicorn
+    assert (rendered / "docs/metrics.md").is_file()
+    assert (rendered / "tests/observability/test_catalogue.py").is_file()  # the metrics stay
+    # No benchmarks: bench/ keeps only the deployment's load test.
     assert [path.name for path in (rendered / "bench").iterdir()] == ["locustfile.py"]
     assert "bench:" not in (rendered / "Makefile").read_text()
-    # No monitoring stack: its overlay, its configuration and the tests that read them.
-    for gone in (
-        "compose.monitoring.yaml",
-        "deploy/prometheus",
-        "deploy/grafana",
-        "tests/observability/test_alerts.py",
-        "tests/deploy/test_monitoring_files.py",
-        "tests/docs/test_runbook.py",
-    ):
-        assert not (rendered / gone).exists(), gone
-    assert (rendered / "compose.yaml").is_file()
-    assert (rendered / "deploy/k8s").is_dir()
-    assert (rendered / "tests/observability/test_catalogue.py").is_file()  # the metrics stay
+    # The README says nothing of what is gone, and every marker went with its block.
+    readme = (rendered / "README.md").read_text()
+    for gone in ("## nginx in front", "## Containers and Kubernetes", "## Benchmark", "make bench"):
+        assert gone not in readme, gone
+    assert "docs/production.md)" not in readme and "(#benchmark)" not in readme
+    assert "## Serving" in readme and "## Production and operations" in readme  # the rest stays
+    assert markers_left(rendered) == []
+    # Its `make lint` runs no deployment linter: there is nothing for them to read.
+    planned = run(rendered, "make", "--dry-run", "lint", f"UV={uv()}").stdout
+    assert "ruff check" in planned and "hadolint" not in planned
     answers = (rendered / ".copier-answers.yml").read_text()
-    assert "include_observability: false" in answers
+    assert "include_deploy: false" in answers
 
 
 def test_it_passes_its_own_gates_and_make_test(rendered: Path) -> None:
@@ -144,34 +209,16 @@ def test_it_passes_its_own_gates_and_make_test(rendered: Path) -> None:
     assert "src/acme_orders/" in result.stdout  # the coverage of its own package
 
 
-def test_deploy_no_leaves_out_every_deployment_file(tmp_path: Path) -> None:
-    deployment = [
-        "Dockerfile",
-        ".dockerignore",
-        "compose.yaml",
-        "compose.monitoring.yaml",
-        "deploy/k8s",
-        "deploy/nginx",
-        "deploy/prometheus",
-        "deploy/grafana",
-        "docs/production.md",
-        "scripts/docker_logs",
-        "tests/deploy",
-        "tests/scripts/test_export_docker_logs.py",
-        "tests/docs/test_runbook.py",
-        "tests/observability/test_alerts.py",
-    ]
-    for name in deployment:
-        assert (ROOT / name).exists(), name  # the template has them
-    answers = {"project_name": "acme-orders", "include_deploy": "false"}
+def test_observability_no_leaves_out_the_monitoring_stack_only(tmp_path: Path) -> None:
+    answers = {"project_name": "acme-orders", "include_observability": "false"}
     without = copier_copy(ROOT, tmp_path / "without", answers)
-    for name in deployment:
+    for name in MONITORING:
         assert not (without / name).exists(), name
-    assert (without / "deploy/gunicorn.conf.py").is_file()  # how the package runs under gunicorn
-    assert (without / "docs/metrics.md").is_file()
-    # Its `make lint` runs no deployment linter: there is nothing for them to read.
-    planned = run(without, "make", "--dry-run", "lint", f"UV={uv()}").stdout
-    assert "ruff check" in planned and "hadolint" not in planned
+    assert (without / "compose.yaml").is_file() and (without / "deploy/k8s").is_dir()
+    readme = (without / "README.md").read_text()
+    assert "`deploy/prometheus/` holds" not in readme and "`deploy/grafana/` holds" not in readme
+    assert "## nginx in front" in readme and "## Benchmark" in readme
+    assert markers_left(without) == []
 
 
 def git(cwd: Path, *args: str) -> None:
