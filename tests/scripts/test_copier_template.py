@@ -181,8 +181,14 @@ def test_it_leaves_out_the_parts_answered_no(rendered: Path) -> None:
     assert "bench:" not in (rendered / "Makefile").read_text()
     # The README says nothing of what is gone, and every marker went with its block.
     readme = (rendered / "README.md").read_text()
-    for gone in ("## nginx in front", "## Containers and Kubernetes", "## Benchmark", "make bench"):
+    for gone in (
+        "## nginx in front",
+        "## Containers and Kubernetes",
+        "## Benchmark",
+        "\nmake bench",
+    ):
         assert gone not in readme, gone
+    assert "make bench" not in (rendered / "CONTRIBUTING.md").read_text()
     assert "docs/production.md)" not in readme and "(#benchmark)" not in readme
     assert "## Serving" in readme and "## Production and operations" in readme  # the rest stays
     assert markers_left(rendered) == []
