@@ -100,14 +100,16 @@ def load_parts() -> ModuleType:
 
 
 def markers_left(project: Path) -> list[str]:
-    return [
-        str(path.relative_to(project))
-        for path in project.rglob("*")
-        if path.is_file()
-        and ".venv" not in path.parts
-        and path.name != "parts.py"  # it describes them
-        and ("# part: " in (text := path.read_text(errors="replace")) or "<!-- part: " in text)
-    ]
+    """The files of `project` in which a marker line (or a table row's marker) is left."""
+    parts = load_parts()
+    left = []
+    for path in project.rglob("*"):
+        if not path.is_file() or ".venv" in path.parts:
+            continue
+        text = path.read_text(errors="replace")
+        if parts.strip(text, (), str(path)) != text:
+            left.append(str(path.relative_to(project)))
+    return left
 
 
 def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
@@ -246,6 +248,8 @@ def test_copier_update_brings_template_changes_and_keeps_the_projects(tmp_path: 
         "HEAD",
         "--data",
         "project_name=acme-orders",
+        "--data",
+        "include_deploy=false",
         str(template),
         str(project),
     )
@@ -261,3 +265,7 @@ def test_copier_update_brings_template_changes_and_keeps_the_projects(tmp_path: 
     assert "MAX_LIMIT = 250" in (project / "src/acme_orders/db/pagination.py").read_text()
     assert own.read_text() == '"""The project\'s own module."""\n'
     assert not (project / "src/example_service").exists()
+    # The parts answered "no" stay out: files, and the marked lines of the files that stay.
+    assert not (project / "Dockerfile").exists()
+    assert "## nginx in front" not in (project / "README.md").read_text()
+    assert markers_left(project) == []
