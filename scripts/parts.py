@@ -3,11 +3,11 @@ project whose answer for the part is "no" (scripts/rename_project.py calls it).
 
 A part's own files (its package, its tests) are left out by copier.yml's `_exclude`. The lines
 that wire it into the rest (an app's start-up, a settings section, a compose service) sit
-between two marker lines, whatever the file's comment syntax:
+between two marker lines, in the file's comment syntax (`<!-- part: tasks -->` in Markdown):
 
-    # part: tasks                       <!-- part: tasks -->
-    ...                                 ...
-    # end part: tasks                   <!-- end part: tasks -->
+    # part: tasks
+    ...
+    # end part: tasks
 
 Without the part the lines between go; with it, only the marker lines do. A Markdown table row,
 which a line between its rows would cut in two, ends with the marker instead:
@@ -78,6 +78,8 @@ def apply(files: Iterable[Path], without: Iterable[str]) -> list[Path]:
         raise MarkerError(f"unknown parts: {', '.join(sorted(unknown))}")
     changed = []
     for path in files:
+        if path.resolve() == Path(__file__).resolve():
+            continue  # its own text shows the markers
         text = path.read_text(encoding="utf-8")
         if "part: " not in text:
             continue
