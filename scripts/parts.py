@@ -3,18 +3,20 @@ project whose answer for the part is "no" (scripts/rename_project.py calls it).
 
 A part's own files (its package, its tests) are left out by copier.yml's `_exclude`. The lines
 that wire it into the rest (an app's start-up, a settings section, a compose service) sit
-between two marker lines, whatever the file's comment syntax:
+between two marker lines, in the file's comment syntax (`<!-- part: tasks -->` in Markdown):
 
-    # part: tasks                       <!-- part: tasks -->
-    ...                                 ...
-    # end part: tasks                   <!-- end part: tasks -->
+    # part: tasks
+    ...
+    # end part: tasks
 
-A Markdown table ends at a line that is not a row: a row of a part is marked at its end
-instead (`| worker | ... | <!-- part: tasks -->`: GFM ignores the extra cell). Without the part
-the lines between go (the marked row too); with it, only the markers do. Parts nest (Redis
-wiring inside the tasks' settings). Code is written so that taking a block out leaves code that
-works without the part: the part's branch comes first and returns, the in-process fallback
-after it. Imports need no markers: what a removed block used, ruff's F401 fix removes after.
+Without the part the lines between go; with it, only the marker lines do. A Markdown table row,
+which a line between its rows would cut in two, ends with the marker instead:
+`| deployment | ... | <!-- part: deploy -->` goes with its part. Parts nest (Redis
+wiring inside the tasks' settings). The README's sections on the benchmarks, the deployment
+files and the monitoring stack are marked the same way. Code is written so that taking a block
+out leaves code that works without the part: the part's branch comes first and returns, the
+in-process fallback after it. Imports need no markers: what a removed block used, ruff's F401
+fix removes after.
 
 JSON has no comments: a Grafana dashboard (a .json file with `panels`) loses instead the panels
 whose every query reads a metric of a part left out (METRIC_PREFIXES), and a row that is left
@@ -29,9 +31,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-PARTS = frozenset({"redis", "tasks"})
+PARTS = frozenset({"benchmarks", "deploy", "observability", "redis", "tasks"})
 _MARKER = re.compile(r"^\s*(?:#|<!--)\s*(end )?part: ([a-z]+)\s*(?:-->)?\s*$")
-_ROW_MARKER = re.compile(r"(?<=\|)\s*<!-- part: ([a-z]+) -->[ \t]*$")  # a table row's end
+_ROW_MARKER = re.compile(r"\s*<!-- part: ([a-z]+) -->(\s*)$")  # at the end of a table row
 # How the names of each part's metrics begin (docs/metrics.md lists them, marked).
 METRIC_PREFIXES: dict[str, tuple[str, ...]] = {"tasks": ("task_", "tasks_")}
 
@@ -41,24 +43,20 @@ class MarkerError(ValueError):
 
 
 def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
-    """The text without the blocks (and marked rows) of the parts in `without`, and without
-    every marker."""
+    """The text without the blocks of the parts in `without`, and without every marker line."""
     dropped = set(without)
     kept: list[str] = []
     open_parts: list[tuple[str, int]] = []
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         marker = _MARKER.match(line)
         if marker is None:
-            row = _ROW_MARKER.search(line)
-            parts = [part for part, _ in open_parts]
-            if row is not None:
-                parts.append(_known(row.group(1), name, number))
-            if not dropped.intersection(parts):
-                # A marked row loses its marker, not its line ending.
-                end = line[len(line.rstrip("\r\n")) :]
-                kept.append(line if row is None else line[: row.start()] + end)
+            kept_line = _row(line, dropped, f"{name}:{number}")
+            if kept_line is not None and not dropped.intersection(part for part, _ in open_parts):
+                kept.append(kept_line)
             continue
-        closing, part = marker.group(1) is not None, _known(marker.group(2), name, number)
+        closing, part = marker.group(1) is not None, marker.group(2)
+        if part not in PARTS:
+            raise MarkerError(f"{name}:{number}: unknown part {part!r}")
         if not closing:
             open_parts.append((part, number))
         elif not open_parts or open_parts[-1][0] != part:
@@ -71,10 +69,14 @@ def strip(text: str, without: Iterable[str], name: str = "<text>") -> str:
     return "".join(kept)
 
 
-def _known(part: str, name: str, number: int) -> str:
-    if part not in PARTS:
-        raise MarkerError(f"{name}:{number}: unknown part {part!r}")
-    return part
+def _row(line: str, dropped: set[str], where: str) -> str | None:
+    """A line as it stays (a table row's marker taken off), or None when its part goes."""
+    row = _ROW_MARKER.search(line)
+    if row is None:
+        return line
+    if row.group(1) not in PARTS:
+        raise MarkerError(f"{where}: unknown part {row.group(1)!r}")
+    return None if row.group(1) in dropped else line[: row.start()] + row.group(2)
 
 
 def drop_panels(text: str, without: Iterable[str]) -> str:
@@ -123,6 +125,8 @@ def apply(files: Iterable[Path], without: Iterable[str]) -> list[Path]:
         raise MarkerError(f"unknown parts: {', '.join(sorted(unknown))}")
     changed = []
     for path in files:
+        if path.resolve() == Path(__file__).resolve():
+            continue  # its own text shows the markers
         text = path.read_text(encoding="utf-8")
         new = strip(text, dropped, str(path)) if "part: " in text else text
         if path.suffix == ".json" and '"panels"' in new:

@@ -1,6 +1,6 @@
 """Give a copy of this project its own name: `python scripts/rename_project.py --project NAME
---package NAME --description TEXT [--benchmarks yes|no] [--redis yes|no] [--tasks yes|no]`, run in
-the copy's root.
+--package NAME --description TEXT [--PART yes|no]...`, run in the copy's root,
+where PART is one of scripts/parts.py's optional parts (benchmarks, deploy, tasks...).
 
 Copier runs it after `copier copy` and `copier update` (copier.yml): the template's files are
 copied as they are, so that the codegen templates' own Jinja2 is left alone, then renamed here.
@@ -76,8 +76,9 @@ def _description(pyproject: Path) -> str | None:
 
 
 def drop_benchmarks(root: Path) -> None:
-    """bench/ without the benchmarks and `make bench`. The Locust file stays: it is the load test
-    of a deployment (README "nginx in front"), and tests/deploy runs it."""
+    """bench/ without the benchmarks and `make bench` (in the Makefile and the README). The
+    Locust file stays: it is the load test of a deployment (README "nginx in front"), and
+    tests/deploy runs it."""
     bench = root / "bench"
     if bench.is_dir():
         for path in bench.iterdir():
@@ -91,6 +92,10 @@ def drop_benchmarks(root: Path) -> None:
     text = makefile.read_text()
     text = re.sub(r"\n## Load benchmark.*?\n\n", "\n\n", text, flags=re.DOTALL)
     makefile.write_text(text.replace(" format bench clean", " format clean"))
+    readme = root / "README.md"  # its Benchmark section is marked (parts.py); this line is code
+    if readme.is_file():
+        text = readme.read_text()
+        readme.write_text(re.sub(r"^make bench .*\n", "", text, flags=re.MULTILINE))
 
 
 def reformat(root: Path, unwired: list[Path]) -> bool:
@@ -158,7 +163,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--project", required=True, help="Distribution and command name.")
     parser.add_argument("--package", required=True, help="Python package name.")
     parser.add_argument("--description", default="")
-    parser.add_argument("--benchmarks", choices=("yes", "no"), default="yes")
     for part in sorted(parts.PARTS):
         parser.add_argument(f"--{part}", choices=("yes", "no"), default="yes")
     args = parser.parse_args(argv)

@@ -26,24 +26,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# The render whose gates and tests run: every optional part that can go, gone (the likeliest to
+# break). Leaving out the monitoring stack alone (deployment kept) is checked file by file.
 ANSWERS = {
     "project_name": "acme-orders",
     "description": "Orders for Acme.",
     "include_benchmarks": "false",
-    "include_deploy": "true",
-    "include_observability": "false",
+    "include_deploy": "false",
 }
-
-
-def load_parts() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("parts", ROOT / "scripts" / "parts.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-parts = load_parts()
 
 
 def uv() -> str:
@@ -101,6 +91,41 @@ def selection(project: Path) -> list[str]:
     return [chosen for group in groups if (chosen := smallest(group)) is not None]
 
 
+def load_parts() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("parts", ROOT / "scripts" / "parts.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def markers_left(project: Path) -> list[str]:
+    """The files of `project` in which a marker line (or a table row's marker) is left."""
+    parts = load_parts()
+    left = []
+    for path in project.rglob("*"):
+        if not path.is_file() or ".venv" in path.parts or path.name == "parts.py":
+            continue  # parts.py shows the markers in its docstring, and is left as it is
+        text = path.read_text(errors="replace")
+        if parts.strip(text, (), str(path)) != text:
+            left.append(str(path.relative_to(project)))
+    return left
+
+
+def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
+    parts = load_parts()
+    tracked = run(ROOT, "git", "ls-files").stdout.split()
+    marked = []
+    for name in tracked:
+        try:
+            text = (ROOT / name).read_text(encoding="utf-8")
+        except (UnicodeDecodeError, FileNotFoundError):
+            continue
+        if parts.strip(text, sorted(parts.PARTS), name) != text:  # raises on a broken pair
+            marked.append(name)
+    assert {"README.md", "docs/metrics.md", "src/example_service/app.py"} <= set(marked)
+
+
 def test_it_has_its_own_names(rendered: Path) -> None:
     assert (rendered / "src/acme_orders/app.py").is_file()
     assert not (rendered / "src/example_service").exists()
@@ -120,25 +145,60 @@ def test_it_has_its_own_names(rendered: Path) -> None:
     assert "_commit: " in answers  # what `copier update` starts from
 
 
+DEPLOYMENT = [
+    "Dockerfile",
+    ".dockerignore",
+    "compose.yaml",
+    "compose.monitoring.yaml",
+    "deploy/k8s",
+    "deploy/nginx",
+    "deploy/prometheus",
+    "deploy/grafana",
+    "docs/production.md",
+    "scripts/docker_logs",
+    "tests/deploy",
+    "tests/scripts/test_export_docker_logs.py",
+    "tests/docs/test_runbook.py",
+    "tests/observability/test_alerts.py",
+]
+MONITORING = [
+    "compose.monitoring.yaml",
+    "deploy/prometheus",
+    "deploy/grafana",
+    "tests/observability/test_alerts.py",
+    "tests/deploy/test_monitoring_files.py",
+    "tests/docs/test_runbook.py",
+]
+
+
 def test_it_leaves_out_the_parts_answered_no(rendered: Path) -> None:
-    # No benchmarks: bench/ keeps only the deployment's load test, which tests/deploy runs.
+    for name in DEPLOYMENT:
+        assert (ROOT / name).exists(), name  # the template has them
+        assert not (rendered / name).exists(), name
+    assert (rendered / "deploy/gunicorn.conf.py").is_file()  # how the package runs under gunicorn
+    assert (rendered / "docs/metrics.md").is_file()
+    assert (rendered / "tests/observability/test_catalogue.py").is_file()  # the metrics stay
+    # No benchmarks: bench/ keeps only the deployment's load test.
     assert [path.name for path in (rendered / "bench").iterdir()] == ["locustfile.py"]
     assert "bench:" not in (rendered / "Makefile").read_text()
-    # No monitoring stack: its overlay, its configuration and the tests that read them.
+    # The README says nothing of what is gone, and every marker went with its block.
+    readme = (rendered / "README.md").read_text()
     for gone in (
-        "compose.monitoring.yaml",
-        "deploy/prometheus",
-        "deploy/grafana",
-        "tests/observability/test_alerts.py",
-        "tests/deploy/test_monitoring_files.py",
-        "tests/docs/test_runbook.py",
+        "## nginx in front",
+        "## Containers and Kubernetes",
+        "## Benchmark",
+        "\nmake bench",
     ):
-        assert not (rendered / gone).exists(), gone
-    assert (rendered / "compose.yaml").is_file()
-    assert (rendered / "deploy/k8s").is_dir()
-    assert (rendered / "tests/observability/test_catalogue.py").is_file()  # the metrics stay
+        assert gone not in readme, gone
+    assert "make bench" not in (rendered / "CONTRIBUTING.md").read_text()
+    assert "docs/production.md)" not in readme and "(#benchmark)" not in readme
+    assert "## Serving" in readme and "## Production and operations" in readme  # the rest stays
+    assert markers_left(rendered) == []
+    # Its `make lint` runs no deployment linter: there is nothing for them to read.
+    planned = run(rendered, "make", "--dry-run", "lint", f"UV={uv()}").stdout
+    assert "ruff check" in planned and "hadolint" not in planned
     answers = (rendered / ".copier-answers.yml").read_text()
-    assert "include_observability: false" in answers
+    assert "include_deploy: false" in answers
 
 
 def test_it_passes_its_own_gates_and_make_test(rendered: Path) -> None:
@@ -157,34 +217,16 @@ def test_it_passes_its_own_gates_and_make_test(rendered: Path) -> None:
     assert "src/acme_orders/" in result.stdout  # the coverage of its own package
 
 
-def test_deploy_no_leaves_out_every_deployment_file(tmp_path: Path) -> None:
-    deployment = [
-        "Dockerfile",
-        ".dockerignore",
-        "compose.yaml",
-        "compose.monitoring.yaml",
-        "deploy/k8s",
-        "deploy/nginx",
-        "deploy/prometheus",
-        "deploy/grafana",
-        "docs/production.md",
-        "scripts/docker_logs",
-        "tests/deploy",
-        "tests/scripts/test_export_docker_logs.py",
-        "tests/docs/test_runbook.py",
-        "tests/observability/test_alerts.py",
-    ]
-    for name in deployment:
-        assert (ROOT / name).exists(), name  # the template has them
-    answers = {"project_name": "acme-orders", "include_deploy": "false"}
+def test_observability_no_leaves_out_the_monitoring_stack_only(tmp_path: Path) -> None:
+    answers = {"project_name": "acme-orders", "include_observability": "false"}
     without = copier_copy(ROOT, tmp_path / "without", answers)
-    for name in deployment:
+    for name in MONITORING:
         assert not (without / name).exists(), name
-    assert (without / "deploy/gunicorn.conf.py").is_file()  # how the package runs under gunicorn
-    assert (without / "docs/metrics.md").is_file()
-    # Its `make lint` runs no deployment linter: there is nothing for them to read.
-    planned = run(without, "make", "--dry-run", "lint", f"UV={uv()}").stdout
-    assert "ruff check" in planned and "hadolint" not in planned
+    assert (without / "compose.yaml").is_file() and (without / "deploy/k8s").is_dir()
+    readme = (without / "README.md").read_text()
+    assert "`deploy/prometheus/` holds" not in readme and "`deploy/grafana/` holds" not in readme
+    assert "## nginx in front" in readme and "## Benchmark" in readme
+    assert markers_left(without) == []
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -206,6 +248,8 @@ def test_copier_update_brings_template_changes_and_keeps_the_projects(tmp_path: 
         "HEAD",
         "--data",
         "project_name=acme-orders",
+        "--data",
+        "include_deploy=false",
         str(template),
         str(project),
     )
@@ -221,40 +265,17 @@ def test_copier_update_brings_template_changes_and_keeps_the_projects(tmp_path: 
     assert "MAX_LIMIT = 250" in (project / "src/acme_orders/db/pagination.py").read_text()
     assert own.read_text() == '"""The project\'s own module."""\n'
     assert not (project / "src/example_service").exists()
-
-
-def text_files(root: Path) -> dict[str, str]:
-    found = {}
-    for path in sorted(root.rglob("*")):
-        if {".git", ".venv", "__pycache__"} & set(path.relative_to(root).parts):
-            continue
-        if path.is_file():
-            try:
-                found[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                continue  # binary
-    return found
-
-
-def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
-    tracked = run(ROOT, "git", "ls-files").stdout.split()
-    marked = set()
-    for name in tracked:
-        path = ROOT / name
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
-            continue
-        if parts.strip(text, sorted(parts.PARTS), name) != text:  # raises on a broken pair
-            marked.add(name)
-    assert len(marked) >= 5  # the parts are wired in this many files at least: the markers exist
-    assert {"src/example_service/app.py", "docs/metrics.md", "compose.yaml"} <= marked
+    # The parts answered "no" stay out: files, and the marked lines of the files that stay.
+    assert not (project / "Dockerfile").exists()
+    assert "## nginx in front" not in (project / "README.md").read_text()
+    assert markers_left(project) == []
 
 
 def test_a_part_s_metrics_are_marked_in_docs_metrics_md() -> None:
     """docs/metrics.md is compared with the catalogue without its markers (test_catalogue.py):
     here, that a part's rows are inside its blocks, so that a project without the part has
     none (regenerating the file takes the markers out: put them back)."""
+    parts = load_parts()
     doc = (ROOT / "docs" / "metrics.md").read_text()
     for part, prefixes in parts.METRIC_PREFIXES.items():
         rows = tuple(f"| `{prefix}" for prefix in prefixes)
@@ -280,11 +301,14 @@ def test_tasks_no_leaves_out_the_task_queue_and_every_marker(tmp_path: Path) -> 
     without = copier_copy(ROOT, tmp_path / "without", answers, UV=uv())  # uv: to relock
     for name in tasks_files:
         assert not (without / name.format(package="acme_orders")).exists(), name
-    files = text_files(without)
+    assert markers_left(without) == []
+    files = {
+        str(path.relative_to(without)): path.read_text(errors="replace")
+        for path in without.rglob("*")
+        if path.is_file() and ".git" not in path.parts
+    }
     assert "src/acme_orders/app.py" in files and "tests/users/__init__.py" in files
-    for name, text in files.items():
-        assert parts.strip(text, ()) == text, name  # no marker line left
-        assert "acme_orders.tasks" not in text, name
+    assert [name for name, text in files.items() if "acme_orders.tasks" in text] == []
     assert "taskiq" not in files["pyproject.toml"]
     assert "taskiq" not in files["uv.lock"] and "acme-orders" in files["uv.lock"]
     assert "TasksSettings" not in files["src/acme_orders/settings/__init__.py"]

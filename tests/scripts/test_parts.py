@@ -1,6 +1,7 @@
 """scripts/parts.py: the optional parts' marked wiring goes with a "no", only the markers with a
-"yes"; a dashboard loses the panels of a part left out. (That every marker of the template pairs
-up is tests/scripts/test_copier_template.py's: a generated project has none.)"""
+"yes"; markers that don't pair up are refused, naming their line; a dashboard loses the panels of
+a part left out. (That every marker of the template pairs up is
+tests/scripts/test_copier_template.py's.)"""
 
 from __future__ import annotations
 
@@ -24,33 +25,32 @@ def load_script() -> ModuleType:
 
 parts = load_script()
 
-
-def unescaped(text: str) -> str:
-    """Fixtures are written with `#>` and `<!~-` for `#` and `<!--`: as markers, the lines of
-    this file would be unwired in a generated project like any other's."""
-    return text.replace("#>", "#").replace("<!~-", "<!--")
-
-
-WIRED = unescaped("""\
+# Written with @ and [!-- for # and <!--: a project made from the template strips its markers,
+# and this text must come through whole.
+WIRED = """\
 start = 1
-#> part: tasks
+@ part: tasks
 tasks = 2
-    #> part: redis
+    @ part: redis
 broker = 3
-    #> end part: redis
-#> end part: tasks
-<!~- part: redis -->
+    @ end part: redis
+@ end part: tasks
+[!-- part: redis -->
 Redis prose
-<!~- end part: redis -->
+[!-- end part: redis -->
+| a table | row | [!-- part: tasks -->
 end = 4
-""")
+""".replace("@", "#").replace("[!--", "<!--")
 
 
 @pytest.mark.parametrize(
     ("without", "left"),
     [
-        ((), ["start = 1", "tasks = 2", "broker = 3", "Redis prose", "end = 4"]),
-        (("redis",), ["start = 1", "tasks = 2", "end = 4"]),
+        (
+            (),
+            ["start = 1", "tasks = 2", "broker = 3", "Redis prose", "| a table | row |", "end = 4"],
+        ),
+        (("redis",), ["start = 1", "tasks = 2", "| a table | row |", "end = 4"]),
         (("tasks",), ["start = 1", "Redis prose", "end = 4"]),
         (("redis", "tasks"), ["start = 1", "end = 4"]),
     ],
@@ -61,53 +61,19 @@ def test_a_no_takes_the_block_and_a_yes_only_the_markers(
     assert parts.strip(WIRED, without).splitlines() == left
 
 
-TABLE = unescaped("""\
-| process | command |
-|---|---|
-| API | `serve` |
-| worker | `worker` | <!~- part: tasks -->
-<!~- part: redis -->
-| cache | Redis |
-| queue | Redis | <!~- part: tasks -->
-<!~- end part: redis -->
-""")
-
-
-@pytest.mark.parametrize(
-    ("without", "rows"),
-    [
-        ((), ["API", "worker", "cache", "queue"]),
-        (("tasks",), ["API", "cache"]),
-        (("redis",), ["API", "worker"]),
-    ],
-)
-def test_a_marked_table_row_goes_with_its_part_or_loses_its_marker(
-    without: tuple[str, ...], rows: list[str]
-) -> None:
-    left = parts.strip(TABLE, without).splitlines()
-    assert [line.split(" | ")[0].removeprefix("| ") for line in left[2:]] == rows
-    assert all(line.endswith("|") for line in left)  # the marker and the space before it gone
-
-
-def test_a_row_marker_names_a_known_part() -> None:
-    with pytest.raises(parts.MarkerError, match=r"doc\.md:2: unknown part 'celery'"):
-        parts.strip("| a |\n| b | <!-- part: celery -->\n", (), "doc.md")
-    prose = "A sentence may end with a marker <!-- part: tasks -->\n"
-    assert parts.strip(prose, ["tasks"]) == prose  # only after a table row's last pipe
-
-
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("# part: tasks\nx = 1\n", "app.py:1: `part: tasks` is never ended"),
-        ("x = 1\n# end part: redis\n", "app.py:2: `end part: redis` closes no open block"),
-        ("# part: redis\n# part: tasks\n# end part: redis\n", "app.py:3: `end part: redis`"),
-        ("# part: celery\n# end part: celery\n", "app.py:1: unknown part 'celery'"),
+        ("@ part: tasks\nx = 1\n", "app.py:1: `part: tasks` is never ended"),
+        ("x = 1\n@ end part: redis\n", "app.py:2: `end part: redis` closes no open block"),
+        ("@ part: redis\n@ part: tasks\n@ end part: redis\n", "app.py:3: `end part: redis`"),
+        ("@ part: celery\n@ end part: celery\n", "app.py:1: unknown part 'celery'"),
+        ("x\n| a | b | <!-- part: celery -->\n", "app.py:2: unknown part 'celery'"),
     ],
 )
 def test_markers_that_do_not_pair_up_are_refused_with_their_line(text: str, where: str) -> None:
     with pytest.raises(parts.MarkerError) as refused:
-        parts.strip(text, (), "app.py")
+        parts.strip(text.replace("@", "#"), (), "app.py")
     assert str(refused.value).startswith(where)
 
 
