@@ -54,6 +54,8 @@ def rename(root: Path, project: str, package: str, description: str) -> None:
             new = new.replace(old_description, description.replace('"', "'"))
         if new != text:
             path.write_text(new, encoding="utf-8")
+        if OLD_PROJECT in path.name:  # the Grafana dashboard: its tests name it by the project
+            path.replace(path.with_name(path.name.replace(OLD_PROJECT, project)))
     move_package(root / "src" / OLD_PACKAGE, root / "src" / package)
 
 

@@ -315,5 +315,5 @@ def test_tasks_no_leaves_out_the_task_queue_and_every_marker(tmp_path: Path) -> 
     assert "tasks_cmd" not in files["src/acme_orders/cli/__init__.py"]
     assert "worker:" not in files["compose.yaml"]
     assert "tasks_" not in files["docs/metrics.md"]
-    assert "task_duration" not in files["deploy/grafana/dashboards/example-service.json"]
+    assert "task_duration" not in files["deploy/grafana/dashboards/acme-orders.json"]
     assert "include_tasks: false" in files[".copier-answers.yml"]
