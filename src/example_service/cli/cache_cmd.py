@@ -57,7 +57,7 @@ def _run(settings: Settings, operation: str, prefix: str = "") -> Any:
     from example_service.cache import build_cache  # noqa: PLC0415
     from example_service.observability.logging import configure_logging  # noqa: PLC0415
     from example_service.redis.client import create_redis  # noqa: PLC0415
-    from example_service.redis.errors import BackendUnavailable  # noqa: PLC0415
+    from example_service.resilience.errors import BackendUnavailable  # noqa: PLC0415
 
     # Warnings only, and on stderr: stdout is the command's answer.
     configure_logging(settings.log.model_copy(update={"level": "WARNING"}), sys.stderr.buffer)

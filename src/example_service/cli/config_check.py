@@ -74,7 +74,7 @@ async def database(settings: Settings) -> tuple[str, list[str]]:
 
 async def redis(settings: Settings) -> tuple[str, list[str]]:
     from example_service.redis.client import create_redis  # noqa: PLC0415
-    from example_service.redis.errors import BackendUnavailable  # noqa: PLC0415
+    from example_service.resilience.errors import BackendUnavailable  # noqa: PLC0415
 
     layer = create_redis(settings.redis)
     if layer is None:

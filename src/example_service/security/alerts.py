@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from example_service.errors.exceptions import AppError
 from example_service.observability.logging import get_logger
 from example_service.ratelimit.base import Clock, wall_clock
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 from example_service.settings import SecuritySettings
 
 if TYPE_CHECKING:

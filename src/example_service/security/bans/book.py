@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from example_service.observability.logging import get_logger
 from example_service.ratelimit.base import Clock, wall_clock
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 from example_service.security.bans.base import Ban, BanPolicy, BanStore, Kind
 from example_service.security.bans.memory import MemoryBans
 
