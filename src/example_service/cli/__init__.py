@@ -6,19 +6,22 @@ from __future__ import annotations
 import typer
 
 from example_service.cli import (
-    cache_cmd,
     config_cmd,
     db_cmd,
     dev_cmd,
     generate_cmd,
     health_cmd,
     monitor_cmd,
-    security_cmd,
     serve_cmd,
-    tasks_cmd,
     users_cmd,
 )
 from example_service.cli.errors import ClearErrors
+
+# part: redis
+# isort: split
+from example_service.cli import cache_cmd, security_cmd, tasks_cmd
+
+# end part: redis
 
 
 def build_cli() -> typer.Typer:
@@ -31,13 +34,17 @@ def build_cli() -> typer.Typer:
     )
     serve_cmd.register(cli)
     health_cmd.register(cli)
+    # part: redis
     tasks_cmd.register(cli)
+    # end part: redis
     cli.add_typer(config_cmd.build(), name="config")
     cli.add_typer(db_cmd.build(), name="db")
     cli.add_typer(users_cmd.build(), name="users")
+    # part: redis
     cli.add_typer(cache_cmd.build(), name="cache")
     cli.add_typer(tasks_cmd.build(), name="tasks")
     cli.add_typer(security_cmd.build(), name="security")
+    # end part: redis
     cli.add_typer(monitor_cmd.build(), name="monitor")
     cli.add_typer(generate_cmd.build(), name="generate")
     cli.add_typer(dev_cmd.build(), name="dev")

@@ -27,8 +27,12 @@ from example_service.settings import SecuritySettings
 
 if TYPE_CHECKING:
     from example_service.outbound.client import ServiceClient
+
+# part: redis
+if TYPE_CHECKING:
     from example_service.redis.client import RedisLayer
     from example_service.security.alerts_redis import RedisAlertCounts
+# end part: redis
 
 logger = get_logger("example_service.security")
 
@@ -43,7 +47,9 @@ class SecurityAlerts:
     ) -> None:
         self.clock = clock
         self.prefix = settings.ban_prefix
+        # part: redis
         self.shared: RedisAlertCounts | None = None
+        # end part: redis
         self.fallbacks = 0
         self.window = settings.alert_window_seconds
         self.per_client = {
@@ -75,6 +81,7 @@ class SecurityAlerts:
                 for scope in ("client", "total"):
                     self._counter.labels(kind, scope)
 
+    # part: redis
     def use_redis(self, redis: RedisLayer) -> None:
         from example_service.security.alerts_redis import RedisAlertCounts  # noqa: PLC0415 - Redis only when configured
 
@@ -83,8 +90,10 @@ class SecurityAlerts:
     def use_memory(self) -> None:
         self.shared = None
 
+    # end part: redis
     async def record(self, kind: str, client: str) -> None:
         """One refusal of `kind` (rate_limit | auth_failure) answered to `client`."""
+        # part: redis
         if self.shared is not None:
             try:
                 counts = await self.shared.count(kind, client, self.window)
@@ -95,6 +104,7 @@ class SecurityAlerts:
                 client_count, total, self.index = counts
                 self._check(kind, client, client_count, total)
                 return
+        # end part: redis
         self._count_here(kind, client)
 
     def _check(self, kind: str, client: str, client_count: int, total: int) -> None:

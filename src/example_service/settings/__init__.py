@@ -32,12 +32,17 @@ from example_service.settings.sections import (
     DatabaseSettings,
     LogSettings,
     RateLimitSettings,
-    RedisSettings,
     SecuritySettings,
     ServerSettings,
     TelemetrySettings,
 )
 from example_service.settings.tasks import EmailSettings, TasksSettings
+
+# part: redis
+# isort: split
+from example_service.settings.sections import RedisSettings
+
+# end part: redis
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -52,7 +57,9 @@ __all__ = [
     "OutboundService",
     "OutboundSettings",
     "RateLimitSettings",
+    # part: redis
     "RedisSettings",
+    # end part: redis
     "ResilienceSettings",
     "SecuritySettings",
     "ServerSettings",
@@ -76,7 +83,9 @@ class Settings(BaseModel):
     app: AppSettings = Field(default_factory=AppSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    # part: redis
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    # end part: redis
     cache: CacheSettings = Field(default_factory=CacheSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
@@ -111,14 +120,21 @@ class Settings(BaseModel):
     @property
     def cache_in_process(self) -> bool:
         """Whether each process keeps its own cache (no Redis behind it)."""
-        backend = self.cache.backend
-        return backend == "memory" or (backend == "auto" and self.redis.url is None)
+        # part: redis
+        if self.redis.url is not None:
+            return self.cache.backend == "memory"
+        # end part: redis
+        return True
 
     @property
     def tasks_broker_url(self) -> str | None:
         """Where tasks are queued: TASKS_BROKER_URL, else REDIS_URL; None: in-process."""
+        # part: redis
         url = self.tasks.broker_url or self.redis.url
-        return url.get_secret_value() if url is not None else None
+        if url is not None:
+            return url.get_secret_value()
+        # end part: redis
+        return None
 
     def unsafe_for_production(self) -> list[str]:
         """What production refuses, one message per variable."""
@@ -151,12 +167,14 @@ class Settings(BaseModel):
     def check(self) -> None:
         """Raise `SettingsError` when the settings are unsafe for their environment, or name a
         backend that cannot be built."""
+        # part: redis
         cache = self.cache
         if cache.enabled and cache.backend in ("redis", "two-level") and self.redis.url is None:
             raise SettingsError(
                 f"CACHE_BACKEND={cache.backend} needs REDIS_URL: set it, or use "
                 "CACHE_BACKEND=auto or memory"
             )
+        # end part: redis
         problems = self.security.protection_problems(list(self.outbound.services))
         if problems:
             raise SettingsError("refusing to start: " + "; ".join(problems))

@@ -104,6 +104,7 @@ class DatabaseSettings(_Section):
         return self.url.get_secret_value().startswith("sqlite")
 
 
+# part: redis
 class RedisSettings(_Section):
     model_config = _section("REDIS_")
 
@@ -111,6 +112,9 @@ class RedisSettings(_Section):
     connect_timeout_seconds: float = Field(default=0.25, gt=0)
     timeout_seconds: float = Field(default=0.25, gt=0)
     max_connections: int = Field(default=50, ge=1)
+
+
+# end part: redis
 
 
 class CacheSettings(_Section):

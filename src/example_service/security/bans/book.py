@@ -18,9 +18,10 @@ from example_service.resilience.errors import BackendUnavailable
 from example_service.security.bans.base import Ban, BanPolicy, BanStore, Kind
 from example_service.security.bans.memory import MemoryBans
 
+# part: redis
 if TYPE_CHECKING:
     from example_service.redis.client import RedisLayer
-    from example_service.security.bans.redis import RedisBans
+# end part: redis
 
 logger = get_logger("example_service.security")
 
@@ -40,7 +41,7 @@ class Bans:
         self.prefix = prefix
         self.sync_seconds = sync_seconds
         self.memory = MemoryBans(policy, clock)
-        self.shared: RedisBans | None = None
+        self.shared: BanStore | None = None  # Redis's, for every process
         self.table: dict[str, float] = {}
         self.fallbacks = 0
 
@@ -48,6 +49,7 @@ class Bans:
     def store(self) -> BanStore:
         return self.shared if self.shared is not None else self.memory
 
+    # part: redis
     def use_redis(self, redis: RedisLayer) -> None:
         from example_service.security.bans.redis import RedisBans  # noqa: PLC0415 - Redis only when configured
 
@@ -56,6 +58,7 @@ class Bans:
     def use_memory(self) -> None:
         self.shared = None
 
+    # end part: redis
     def retry_after(self, address: str) -> int | None:
         """Seconds left of the address's ban (rounded up), or None: not banned."""
         until = self.table.get(address)
