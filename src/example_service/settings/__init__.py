@@ -126,16 +126,14 @@ class Settings(BaseModel):
         # end part: redis
         return True
 
+    # part: redis
     @property
     def tasks_broker_url(self) -> str | None:
         """Where tasks are queued: TASKS_BROKER_URL, else REDIS_URL; None: in-process."""
-        # part: redis
         url = self.tasks.broker_url or self.redis.url
-        if url is not None:
-            return url.get_secret_value()
-        # end part: redis
-        return None
+        return url.get_secret_value() if url is not None else None
 
+    # end part: redis
     def unsafe_for_production(self) -> list[str]:
         """What production refuses, one message per variable."""
         problems: list[str] = []

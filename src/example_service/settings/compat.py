@@ -42,7 +42,9 @@ RENAMED: dict[str, str] = {
     "REDIS_BREAKER_FAILURE_THRESHOLD": "RESILIENCE_REDIS_FAILURE_THRESHOLD",
     "REDIS_BREAKER_RESET_SECONDS": "RESILIENCE_REDIS_RECOVERY_SECONDS",
     # end part: redis
+    # part: redis
     "TASK_BROKER_URL": "TASKS_BROKER_URL",
+    # end part: redis
 }
 
 # Other name -> what to do instead: no setting here means the same thing.
