@@ -106,10 +106,12 @@ def reformat(root: Path, unwired: list[Path]) -> bool:
         if (root / name).is_dir()
     ]
     python = [str(path) for path in unwired if path.suffix == ".py"]
-    runs = [["check", "--fix-only", "--select", "I", "--quiet", *paths]]
+    runs = []
     if python:  # only there: elsewhere an unused import is the lint's to report
         unused = ["check", "--fix-only", "--unsafe-fixes", "--select", "F401", "--quiet"]
         runs.append([*unused, *python])
+    # After the unused imports went: their removal leaves blank lines isort takes out.
+    runs.append(["check", "--fix-only", "--select", "I", "--quiet", *paths])
     runs.append(["format", "--quiet", *paths])
     for args in runs:
         subprocess.run([ruff, *args], cwd=root, check=False, timeout=300)  # noqa: S603

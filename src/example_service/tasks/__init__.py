@@ -25,7 +25,6 @@ __all__ = ["register_task", "start_tasks"]
 async def start_tasks(
     app: FastAPI, settings: Settings, stack: AsyncExitStack, metrics: TaskMetrics
 ) -> TaskRuntime:
-    from example_service.health.probes import Dependency  # noqa: PLC0415
     from example_service.tasks.broker import build_runtime  # noqa: PLC0415
     from example_service.tasks.registry import load_task_modules  # noqa: PLC0415
 
@@ -34,6 +33,8 @@ async def start_tasks(
     app.state.tasks = runtime
     # part: redis
     if runtime.redis is not None:
+        from example_service.health.probes import Dependency  # noqa: PLC0415
+
         # Optional: without the broker the service answers, only enqueuing fails (503).
         app.state.dependencies.append(Dependency("tasks", runtime.redis.ping, required=False))
         return runtime
