@@ -19,8 +19,15 @@ K8S = ROOT / "deploy" / "k8s"
 PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 GRAFANA_DATASOURCES = ROOT / "deploy" / "grafana" / "provisioning" / "datasources"
 
-# The compose services that run the image (the others are PostgreSQL, Redis, nginx ...).
-SERVICE_ROLES = ("migrate", "app", "worker", "scheduler")
+# The compose services that run the image (the others are PostgreSQL, nginx ...).
+SERVICE_ROLES = (
+    "migrate",
+    "app",
+    # part: redis
+    "worker",
+    "scheduler",
+    # end part: redis
+)
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 
 

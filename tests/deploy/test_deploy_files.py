@@ -63,7 +63,10 @@ def test_every_command_is_the_cli_s() -> None:
     assert leaf_command(files.image_cmd()) == "serve"
     in_compose = {leaf_command(argv) for argv in compose_commands().values()}
     in_k8s = {leaf_command(argv) for argv in k8s_commands().values()}
-    roles = {"serve", "worker", "scheduler", "db upgrade"}
+    roles = {"serve", "db upgrade"}
+    # part: redis
+    roles |= {"worker", "scheduler"}
+    # end part: redis
     assert in_compose == roles
     assert in_k8s == roles
 
@@ -79,7 +82,9 @@ def test_migrations_run_before_the_service() -> None:
     services = files.compose_services()
     assert leaf_command(services["migrate"]["command"]) == "db upgrade"
     assert services["migrate"]["restart"] == "no"
-    for name in ("app", "worker"):
+    for name in files.SERVICE_ROLES:
+        if name in ("migrate", "scheduler"):
+            continue  # the migration itself; the scheduler sends tasks, it touches no table
         depends = services[name]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}, name
     job = files.k8s_object("Job", "example-service-migrate")
@@ -163,11 +168,13 @@ def test_grace_periods_outlast_the_shutdown_deadlines() -> None:
     pause = float(pre_stop[1])
     assert pause > 0
     assert files.pod_spec(api)["terminationGracePeriodSeconds"] > pause + server
-    worker = files.k8s_object("Deployment", "example-service-worker")
-    assert files.pod_spec(worker)["terminationGracePeriodSeconds"] > tasks
     services = files.compose_services()
     assert files.seconds(services["app"]["stop_grace_period"]) > server
+    # part: redis
+    worker = files.k8s_object("Deployment", "example-service-worker")
+    assert files.pod_spec(worker)["terminationGracePeriodSeconds"] > tasks
     assert files.seconds(services["worker"]["stop_grace_period"]) > tasks
+    # end part: redis
 
 
 def _settings_names() -> set[str]:
@@ -213,21 +220,25 @@ def test_k8s_sets_only_settings_and_valid_ones(monkeypatch: pytest.MonkeyPatch) 
     assert settings.notices == []
     assert settings.app.is_production
     assert settings.telemetry.mode == "prometheus"
-    for name in ("example-service-api", "example-service-worker"):
-        pod = files.container(files.k8s_object("Deployment", name))
-        metrics = {p["name"]: p["containerPort"] for p in pod["ports"]}["metrics"]
-        assert settings.telemetry.metrics_port == metrics, name
-    # The worker's liveness asks its metrics listener, which exists only with these settings.
+    pod = files.container(files.k8s_object("Deployment", "example-service-api"))
+    metrics = {p["name"]: p["containerPort"] for p in pod["ports"]}["metrics"]
+    assert settings.telemetry.metrics_port == metrics
+    # part: redis
     worker = files.container(files.k8s_object("Deployment", "example-service-worker"))
+    metrics = {p["name"]: p["containerPort"] for p in worker["ports"]}["metrics"]
+    assert settings.telemetry.metrics_port == metrics
+    # The worker's liveness asks its metrics listener, which exists only with these settings.
     assert worker["livenessProbe"]["tcpSocket"]["port"] == "metrics"
+    # end part: redis
 
 
 def test_only_the_api_container_keeps_the_image_healthcheck() -> None:
     services = files.compose_services()
     # worker, scheduler and migrate run the same image but serve no HTTP: its probe would
     # call them unhealthy for ever.
-    for name in ("migrate", "worker", "scheduler"):
-        assert services[name]["healthcheck"] == {"disable": True}, name
+    for name in files.SERVICE_ROLES:
+        if name != "app":
+            assert services[name]["healthcheck"] == {"disable": True}, name
     assert "healthcheck" not in services["app"]
     for name, service in services.items():
         for needed, how in service.get("depends_on", {}).items():
@@ -236,6 +247,7 @@ def test_only_the_api_container_keeps_the_image_healthcheck() -> None:
                 assert has_own or needed == "app", (name, needed)
 
 
+# part: redis
 def test_one_scheduler_only() -> None:
     scheduler = files.k8s_object("Deployment", "example-service-scheduler")
     assert scheduler["spec"]["replicas"] == 1
@@ -245,6 +257,9 @@ def test_one_scheduler_only() -> None:
         for hpa in files.k8s_objects()
         if hpa["kind"] == "HorizontalPodAutoscaler"
     }
+
+
+# end part: redis
 
 
 def test_the_kustomization_lists_every_manifest() -> None:

@@ -18,7 +18,9 @@ def test_prometheus_and_grafana_find_the_compose_services() -> None:
     config: dict[str, Any] = yaml.safe_load(files.PROMETHEUS.read_text())
     (job,) = config["scrape_configs"]
     (lookup,) = job["dns_sd_configs"]
-    assert set(lookup["names"]) == {"app", "worker"}
+    assert set(lookup["names"]) == {
+        role for role in files.SERVICE_ROLES if role in ("app", "worker")
+    }
     for name in lookup["names"]:
         assert str(lookup["port"]) == services[name]["environment"]["TELEMETRY_METRICS_PORT"]
     (alerting,) = config["alerting"]["alertmanagers"][0]["static_configs"]
