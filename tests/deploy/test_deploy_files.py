@@ -156,12 +156,6 @@ def test_grace_periods_outlast_the_shutdown_deadlines() -> None:
         "SERVER_GRACEFUL_SHUTDOWN_SECONDS",
         ServerSettings.model_fields["graceful_shutdown_seconds"].default,
     )
-    # The worker hands back what it holds one second after TASKS_SHUTDOWN_TIMEOUT_SECONDS.
-    tasks = 1 + _effective(
-        config,
-        "TASKS_SHUTDOWN_TIMEOUT_SECONDS",
-        TasksSettings.model_fields["shutdown_timeout_seconds"].default,
-    )
     api = files.k8s_object("Deployment", "example-service-api")
     pre_stop = files.container(api)["lifecycle"]["preStop"]["exec"]["command"]
     assert pre_stop[0] == "sleep"
@@ -171,6 +165,12 @@ def test_grace_periods_outlast_the_shutdown_deadlines() -> None:
     services = files.compose_services()
     assert files.seconds(services["app"]["stop_grace_period"]) > server
     # part: redis
+    # The worker hands back what it holds one second after TASKS_SHUTDOWN_TIMEOUT_SECONDS.
+    tasks = 1 + _effective(
+        config,
+        "TASKS_SHUTDOWN_TIMEOUT_SECONDS",
+        TasksSettings.model_fields["shutdown_timeout_seconds"].default,
+    )
     worker = files.k8s_object("Deployment", "example-service-worker")
     assert files.pod_spec(worker)["terminationGracePeriodSeconds"] > tasks
     assert files.seconds(services["worker"]["stop_grace_period"]) > tasks
