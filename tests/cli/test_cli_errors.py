@@ -20,8 +20,10 @@ PASSWORD = "a-password-long-enough-42"
 # Each command that loads the settings, with what it needs to get that far.
 READS_SETTINGS: dict[str, list[str]] = {
     "serve": [],
+    # part: redis
     "worker": [],
     "scheduler": [],
+    # end part: redis
     "config show": [],
     "db upgrade": [],
     "db downgrade": [],
@@ -29,6 +31,7 @@ READS_SETTINGS: dict[str, list[str]] = {
     "db seed": ["--password", PASSWORD],
     "users create-admin": ["--email", "admin@example.com", "--password", PASSWORD],
     "users list": [],
+    # part: redis
     "cache stats": [],
     "cache clear": [],
     "tasks stats": [],
@@ -36,6 +39,7 @@ READS_SETTINGS: dict[str, list[str]] = {
     "tasks retry": ["1"],
     "security bans list": [],
     "security bans unban": ["192.0.2.1"],
+    # end part: redis
     "monitor prometheus-config": [],
     "monitor metrics": [],
     "dev info": [],
