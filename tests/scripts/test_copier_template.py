@@ -1,6 +1,7 @@
 """The repository as a Copier template: `copier copy` with answers other than the defaults gives
-a project with its own names, without the parts answered "no", that passes its own gates and its
-own `make test`; `copier update` brings a later change of the template into it.
+a project with its own names, without the parts answered "no" (Redis among them: its files, and
+its marked wiring in those that stay), that passes its own gates and its own `make test`;
+`copier update` brings a later change of the template into it.
 
 The rendered project gets a virtualenv of its own (`make install`: uv, from its lock file, out of
 uv's cache) so that its renamed command is installed. Its `make test` runs on a selection
@@ -15,6 +16,7 @@ whole suite's threshold, which a selection cannot reach.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +32,7 @@ ANSWERS = {
     "include_benchmarks": "false",
     "include_deploy": "true",
     "include_observability": "false",
+    "include_redis": "false",
 }
 
 
@@ -126,6 +129,36 @@ def test_it_leaves_out_the_parts_answered_no(rendered: Path) -> None:
     assert (rendered / "tests/observability/test_catalogue.py").is_file()  # the metrics stay
     answers = (rendered / ".copier-answers.yml").read_text()
     assert "include_observability: false" in answers
+
+
+def test_without_redis_nothing_of_it_is_left(rendered: Path) -> None:
+    for gone in (
+        "src/acme_orders/redis",
+        "src/acme_orders/cache/redis.py",
+        "src/acme_orders/cache/twolevel.py",
+        "src/acme_orders/ratelimit/redis.py",
+        "src/acme_orders/security/bans/redis.py",
+        "src/acme_orders/tasks/redis.py",
+        "src/acme_orders/tasks/worker.py",
+        "src/acme_orders/cli/tasks_cmd.py",
+        "tests/redis",
+        "deploy/k8s/deployment-worker.yaml",
+    ):
+        assert not (rendered / gone).exists(), gone
+    assert not list((rendered / "src").rglob("*.lua"))  # every script is a Redis one
+    code = [
+        (path.relative_to(rendered), line)
+        for root in ("src", "tests", "bench", "scripts")
+        for path in (rendered / root).rglob("*.py")
+        for line in path.read_text().splitlines()
+        if re.search(r"^\s*(from|import) (redis|taskiq_redis)\b|acme_orders\.redis\b", line)
+        or "part: redis" in line
+    ]
+    assert code == []
+    for name in ("pyproject.toml", ".env.example", ".ci/run", "compose.yaml"):
+        text = (rendered / name).read_text()
+        assert not re.search(r"REDIS_|redis-server|\"redis\[|taskiq-redis|redis:", text), name
+    assert "include_redis: false" in (rendered / ".copier-answers.yml").read_text()
 
 
 def test_it_passes_its_own_gates_and_make_test(rendered: Path) -> None:
