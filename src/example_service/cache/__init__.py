@@ -1,5 +1,5 @@
-"""Caching: one backend per process (in-process, Redis, or both in two levels), named typed
-namespaces over it, counters, and the strategies that use them (see README, Caching)."""
+"""Caching: one backend per process, named typed namespaces over it, counters, and the
+strategies that use them (see README, Caching)."""
 
 from __future__ import annotations
 

@@ -6,10 +6,13 @@ its threshold raises the alert: one `security.alert` log event (WARNING), one in
 `security_alerts_total{kind, scope}`, and, with SECURITY_ALERT_WEBHOOK_SERVICE, one POST of the
 alert to that outbound service (its breaker and retries apply; the POST carries an
 Idempotency-Key, so it is retried like any idempotent call). Later requests of the same window
-add nothing: the count passes the threshold only once. With REDIS_URL the counts are kept in
-Redis for every process (alert_count.lua), so a client spreading its requests over instances is
-counted once and each alert is raised by one process only; without Redis, or while it cannot
-answer, each process counts what it sees.
+add nothing: the count passes the threshold only once. Each process counts what it sees.
+# part: redis
+
+With REDIS_URL the counts are kept in Redis for every process (alert_count.lua), so a client
+spreading its requests over instances is counted once and each alert is raised by one process
+only; without Redis, or while it cannot answer, each process counts what it sees.
+# end part: redis
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """The broker and the stores beside it, built from settings when a process starts.
 
-Without a broker URL (TASKS_BROKER_URL, else REDIS_URL) tasks run inside the process that
-enqueues them, on taskiq's in-memory broker: nothing to run beside `serve`, and nothing
-survives a restart (development only). With one, tasks go to a Redis stream that `worker`
-processes read; dead letters live in the same Redis.
+Tasks run inside the process that enqueues them, on taskiq's in-memory broker: nothing to run
+beside `serve`, and nothing survives a restart (development only).
+# part: redis
+
+That is without a broker URL (TASKS_BROKER_URL, else REDIS_URL). With one, tasks go to a Redis
+stream that `worker` processes read; dead letters live in the same Redis.
+# end part: redis
 """
 
 from __future__ import annotations

@@ -2,9 +2,13 @@
 
 The table (address -> banned until, on this process's clock) is a plain dict read once per
 request; it is refilled from the shared store every SECURITY_BAN_SYNC_SECONDS and updated at
-once by this process's own bans. With Redis, strikes and bans are counted there for every
-process; when Redis cannot answer, they are counted here (fail open, as the rate limiter does)
-and the bans made meanwhile stay in this process until they end.
+once by this process's own bans.
+# part: redis
+
+With Redis, strikes and bans are counted there for every process; when Redis cannot answer,
+they are counted here (fail open, as the rate limiter does) and the bans made meanwhile stay in
+this process until they end.
+# end part: redis
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ class Bans:
         self.prefix = prefix
         self.sync_seconds = sync_seconds
         self.memory = MemoryBans(policy, clock)
-        self.shared: BanStore | None = None  # Redis's, for every process
+        self.shared: BanStore | None = None  # one store for every process, when there is one
         self.table: dict[str, float] = {}
         self.fallbacks = 0
 
