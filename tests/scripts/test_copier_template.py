@@ -15,12 +15,14 @@ whole suite's threshold, which a selection cannot reach.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -34,6 +36,14 @@ ANSWERS = {
     "include_observability": "false",
     "include_redis": "false",
 }
+
+
+def parts_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("parts", ROOT / "scripts" / "parts.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def uv() -> str:
@@ -241,3 +251,24 @@ def test_copier_update_brings_template_changes_and_keeps_the_projects(tmp_path: 
     assert "MAX_LIMIT = 250" in (project / "src/acme_orders/db/pagination.py").read_text()
     assert own.read_text() == '"""The project\'s own module."""\n'
     assert not (project / "src/example_service").exists()
+
+
+def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
+    parts = parts_script()
+    tracked = subprocess.run(
+        ["git", "ls-files"],  # noqa: S607 - the checkout's git, whichever is on PATH
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    marked = 0
+    for name in tracked:
+        path = ROOT / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            continue
+        stripped = parts.strip(text, sorted(parts.PARTS), name)  # raises on a broken pair
+        marked += stripped != text
+    assert marked >= 5  # the parts are wired in this many files at least: the markers exist
