@@ -31,8 +31,8 @@ class Cache:
         shared: CacheBackend | None = None,
     ) -> None:
         self.backend = backend
-        # What every process reads alike, with no near copy in front: Redis itself under a
-        # two-level backend. For data whose change must be seen at once everywhere.
+        # What every process reads alike, with no near copy in front (a two-level backend's
+        # shared level). For data whose change must be seen at once everywhere.
         self.shared = backend if shared is None else shared
         self.settings = settings
         self.metrics = metrics
@@ -74,8 +74,12 @@ def backend_kind(settings: CacheSettings, redis_configured: bool) -> str:
 
 
 def build_cache(settings: CacheSettings, metrics: CacheMetrics | None = None) -> Cache | None:
-    """The process's in-process cache from CACHE_*; None when CACHE_ENABLED is false. With
-    REDIS_URL the lifespan swaps in the shared one (cache/shared.py)."""
+    """The process's in-process cache from CACHE_*; None when CACHE_ENABLED is false.
+    # part: redis
+
+    With REDIS_URL the lifespan swaps in the shared one (cache/shared.py).
+    # end part: redis
+    """
     if not settings.enabled:
         return None
     backend = MemoryBackend(settings.max_entries, settings.max_bytes)
