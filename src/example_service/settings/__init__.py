@@ -165,14 +165,9 @@ class Settings(BaseModel):
     def check(self) -> None:
         """Raise `SettingsError` when the settings are unsafe for their environment, or name a
         backend that cannot be built."""
-        # part: redis
-        cache = self.cache
-        if cache.enabled and cache.backend in ("redis", "two-level") and self.redis.url is None:
-            raise SettingsError(
-                f"CACHE_BACKEND={cache.backend} needs REDIS_URL: set it, or use "
-                "CACHE_BACKEND=auto or memory"
-            )
-        # end part: redis
+        unbuildable = self._unbuildable_cache()
+        if unbuildable is not None:
+            raise SettingsError(unbuildable)
         problems = self.security.protection_problems(list(self.outbound.services))
         if problems:
             raise SettingsError("refusing to start: " + "; ".join(problems))
@@ -182,6 +177,20 @@ class Settings(BaseModel):
                 raise SettingsError(
                     "refusing to start with unsafe production settings: " + "; ".join(problems)
                 )
+
+    def _unbuildable_cache(self) -> str | None:
+        """Why CACHE_BACKEND names a backend this process cannot build, or None."""
+        backend = self.cache.backend
+        if not self.cache.enabled or backend in ("auto", "memory"):
+            return None
+        # part: redis
+        if self.redis.url is not None:
+            return None
+        return (
+            f"CACHE_BACKEND={backend} needs REDIS_URL: set it, or use CACHE_BACKEND=auto or memory"
+        )
+        # end part: redis
+        return f"CACHE_BACKEND={backend} needs Redis, which this project leaves out: use auto"
 
     def public_dump(self) -> dict[str, dict[str, Any]]:
         """All settings by section, secrets masked (for `config show`)."""
