@@ -13,7 +13,17 @@ from typing import Any
 
 import typer
 
-PACKAGES = ("example-service", "fastapi", "pydantic", "sqlalchemy", "alembic", "uvicorn", "redis")
+PACKAGES = (
+    "example-service",
+    "fastapi",
+    "pydantic",
+    "sqlalchemy",
+    "alembic",
+    "uvicorn",
+    # part: redis
+    "redis",
+    # end part: redis
+)
 
 
 def versions() -> dict[str, str]:
