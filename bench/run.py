@@ -64,13 +64,17 @@ def ours(port: int, env: dict[str, str] | None = None, path: str = "/api/v1/info
 # The global rate limit applies to the measured endpoint, set high enough never to refuse:
 # the benchmark measures the cost of checking, not of refusing.
 _NO_REFUSAL = {"RATE_LIMIT_REQUESTS": "1000000000", "RATE_LIMIT_PER_HOUR": "1000000000"}
+# part: redis
 REDIS_PORT = 8799
+# end part: redis
 
 SCENARIOS = {
     # The full default stack: every middleware on, JSON access log, in-process backends.
     "default": dict(_NO_REFUSAL),
+    # part: redis
     # The same with rate limiting counted in Redis (a redis-server is started for the run).
     "redis": {**_NO_REFUSAL, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0"},
+    # end part: redis
     # The default stack exporting Prometheus metrics (against `default`: what metrics cost).
     "prometheus": {
         **_NO_REFUSAL,
@@ -80,6 +84,7 @@ SCENARIOS = {
 }
 
 
+# part: redis
 def start_redis() -> subprocess.Popen[bytes]:
     cmd = ["redis-server", "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no"]
     if shutil.which("taskset"):
@@ -103,6 +108,9 @@ def redis_round_trips(log: Path) -> None:
             f"redis: {commands} commands in {trips} round trips"
             f" ({trips / commands:.3f} round trips per request)"
         )
+
+
+# end part: redis
 
 
 def start(target: Target, port: int, wrapper: list[str] | None = None) -> subprocess.Popen[bytes]:
@@ -249,7 +257,10 @@ def main() -> None:
         f" {args.connections} connections"
     )
     targets = [bare(8700), bare(8701, access_log=True), ours(8702, SCENARIOS[args.scenario])]
-    redis = start_redis() if args.scenario == "redis" else None
+    beside: subprocess.Popen[bytes] | None = None  # a server the scenario needs
+    # part: redis
+    beside = start_redis() if args.scenario == "redis" else None
+    # end part: redis
     try:
         if args.method == "callgrind":
             counts = {
@@ -267,11 +278,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             targets[-1].log = Path(tmp) / "ours.log"
             report(measure(targets, args.rounds, args.seconds, args.connections))
+            # part: redis
             redis_round_trips(targets[-1].log)
+            # end part: redis
     finally:
-        if redis is not None:
-            redis.terminate()
-            redis.wait()
+        if beside is not None:
+            beside.terminate()
+            beside.wait()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 """The authenticated read, cached and uncached, against a bare FastAPI database read.
 
-    python -m bench.users [--postgres | --postgres-url URL] [--redis] [--method wrk|callgrind]
+    python -m bench.users [--postgres | --postgres-url URL] [--method wrk|callgrind]
 
 `GET /api/v1/users/{id}` as its owner, with the same bearer token on every request, served by
 
 - cached: the full default stack, principals cached in-process (CACHE_AUTH=on, one worker);
 - uncached: the same with CACHE_AUTH=off: the principal is read from the database each time;
+# part: redis
 - redis (with --redis): the default stack with REDIS_URL, so the two-level cache, principals
   read from Redis (a redis-server started for the run);
+# end part: redis
 - reference: bench/db_app.py, bare FastAPI reading the row by primary key (no auth, no log).
 
 First, in-process, what each sends to the database per request: statements, commits, rollbacks
@@ -51,17 +53,21 @@ STATEMENT_STATS = "shared_preload_libraries=pg_stat_statements"
 
 
 def environment(database_url: str, cache_auth: str) -> dict[str, str]:
-    """The service's variables; `cache_auth` "redis" means the default (auto) with Redis."""
-    redis = SCENARIOS["redis"] if cache_auth == "redis" else {}
+    """The service's variables, principals cached as CACHE_AUTH `cache_auth` says."""
+    shared: dict[str, str] = {}
+    # part: redis
+    if cache_auth == "redis":  # the default (auto) with Redis
+        shared, cache_auth = SCENARIOS["redis"], "auto"
+    # end part: redis
     return {
-        **redis,
+        **shared,
         **SCENARIOS["default"],  # limits high enough that the rate limiter never refuses
         "DATABASE_URL": database_url,
         "LOG_FORMAT": "json",
         "SECURITY_JWT_SECRET": SECRET,
         "SECURITY_PASSWORD_HASH_MEMORY_KIB": "1024",
         "SECURITY_PASSWORD_HASH_TIME_COST": "1",
-        "CACHE_AUTH": "auto" if cache_auth == "redis" else cache_auth,
+        "CACHE_AUTH": cache_auth,
         # SQLAlchemy's default, as the reference has it: under callgrind (~50x slower) a request
         # can queue for a pooled connection past the service's 5 s and get a 503.
         "DATABASE_POOL_TIMEOUT_SECONDS": "30",
@@ -193,7 +199,10 @@ def targets(database_url: str, user_id: str, token: str, variants: list[str]) ->
 
 def variants_of(names: list[str]) -> list[tuple[str, str]]:
     """(name, CACHE_AUTH) of the service's variants."""
-    cache_auth = {"uncached": "off", "cached": "on", "redis": "redis"}
+    cache_auth = {"uncached": "off", "cached": "on"}
+    # part: redis
+    cache_auth["redis"] = "redis"
+    # end part: redis
     return [(name, cache_auth[name]) for name in names]
 
 
@@ -250,7 +259,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="also on a cluster started here")
     parser.add_argument("--postgres-url", help="also on this (empty) database")
+    # part: redis
     parser.add_argument("--redis", action="store_true", help="also cached on Redis (two-level)")
+    # end part: redis
     parser.add_argument("--method", choices=["wrk", "callgrind"], default="wrk")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
@@ -258,14 +269,19 @@ def main() -> None:
     parser.add_argument("--callgrind-seconds", type=int, default=15)
     args = parser.parse_args()
     args.server_statements = False  # SQLite has no server; a given URL may lack the extension
-    args.variants = ["uncached", "cached", *(["redis"] if args.redis else [])]
-    redis = start_redis() if args.redis else None
+    args.variants = ["uncached", "cached"]
+    beside: subprocess.Popen[bytes] | None = None  # a server a variant needs
+    # part: redis
+    if args.redis:
+        args.variants.append("redis")
+        beside = start_redis()
+    # end part: redis
     try:
         databases(args)
     finally:
-        if redis is not None:
-            redis.terminate()
-            redis.wait()
+        if beside is not None:
+            beside.terminate()
+            beside.wait()
 
 
 def databases(args: argparse.Namespace) -> None:

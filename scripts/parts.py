@@ -33,7 +33,9 @@ from typing import Any
 
 PARTS = frozenset({"benchmarks", "deploy", "observability", "redis", "tasks"})
 _MARKER = re.compile(r"^\s*(?:#|<!--)\s*(end )?part: ([a-z]+)\s*(?:-->)?\s*$")
-_ROW_MARKER = re.compile(r"\s*<!-- part: ([a-z]+) -->(\s*)$")  # at the end of a table row
+# At the end of a table row: `<!-- part: tasks -->`, or `<!-- part: tasks redis -->` for a row
+# that goes when either goes.
+_ROW_MARKER = re.compile(r"\s*<!-- part: ([a-z]+(?: [a-z]+)*) -->(\s*)$")
 # How the names of each part's metrics begin (docs/metrics.md lists them, marked).
 METRIC_PREFIXES: dict[str, tuple[str, ...]] = {"tasks": ("task_", "tasks_")}
 
@@ -74,9 +76,10 @@ def _row(line: str, dropped: set[str], where: str) -> str | None:
     row = _ROW_MARKER.search(line)
     if row is None:
         return line
-    if row.group(1) not in PARTS:
-        raise MarkerError(f"{where}: unknown part {row.group(1)!r}")
-    return None if row.group(1) in dropped else line[: row.start()] + row.group(2)
+    named = set(row.group(1).split())
+    if unknown := named - PARTS:
+        raise MarkerError(f"{where}: unknown part {', '.join(sorted(unknown))!r}")
+    return None if named & dropped else line[: row.start()] + row.group(2)
 
 
 def drop_panels(text: str, without: Iterable[str]) -> str:

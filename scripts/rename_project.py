@@ -116,9 +116,11 @@ def reformat(root: Path, unwired: list[Path]) -> bool:
     python = [path for path in unwired if path.suffix == ".py"]
     modules = [str(path) for path in python if path.name != "__init__.py"]
     unused = ["check", "--fix-only", "--unsafe-fixes", "--select", "F401", "--quiet"]
-    runs = [["check", "--fix-only", "--select", "I", "--quiet", *paths]]
+    runs = []
     if modules:  # only there: elsewhere an unused import is the lint's to report
         runs.append([*unused, *modules])
+    # After the unused imports went: their removal leaves blank lines isort takes out.
+    runs.append(["check", "--fix-only", "--select", "I", "--quiet", *paths])
     runs.append(["format", "--quiet", *paths])
     for path in python:
         if path.name == "__init__.py":

@@ -171,7 +171,13 @@ async def api(identity_app: FastAPI) -> AsyncIterator[Api]:
 
 # The caches behind the identity caches (auth/cache.py): in-process, Redis, and Redis behind a
 # near cache.
-CACHE_KINDS = ["memory", "redis", "two-level"]
+CACHE_KINDS = [
+    "memory",
+    # part: redis
+    "redis",
+    "two-level",
+    # end part: redis
+]
 
 
 @pytest.fixture(params=CACHE_KINDS)
@@ -190,6 +196,7 @@ def cache_sections(kind: str, request: pytest.FixtureRequest) -> dict[str, Any]:
         return {"cache": CacheSettings(auth="on")}
     if kind == "off":
         return {"cache": CacheSettings(enabled=False)}
+    # part: redis
     if kind in ("redis", "two-level"):
         url = request.getfixturevalue("redis_server").url
     else:
@@ -204,6 +211,8 @@ def cache_sections(kind: str, request: pytest.FixtureRequest) -> dict[str, Any]:
         "rate_limit": RateLimitSettings(prefix=prefix + "rl:"),
         "redis": RedisSettings(url=url),
     }
+    # end part: redis
+    raise ValueError(f"no cache kind {kind!r}")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Real PostgreSQL and Redis servers for the tests, started and stopped by the test setup.
+"""Real PostgreSQL (and Redis) servers for the tests, started and stopped by the test setup.
 
 Where a binary is missing the tests that need it skip, saying what to install; with
 REQUIRE_SERVICES=1 (set by .ci/run) they fail instead, so CI always exercises real servers.
@@ -124,6 +124,7 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+# part: redis
 class RedisServer:
     def __init__(self, binary: str) -> None:
         self.binary = binary
@@ -161,6 +162,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
 
+# end part: redis
+
+
 def faketime_env(offset: str) -> dict[str, str]:
     """Environment that runs a process with its wall clock `offset` (e.g. "+30s") from the real
     one, through libfaketime (a preloaded library: only for processes started with it).
@@ -187,6 +191,7 @@ def start_postgres(*settings: str) -> PostgresServer:
     return server
 
 
+# part: redis
 def start_redis() -> RedisServer:
     binary = shutil.which("redis-server")
     if binary is None:
@@ -194,6 +199,9 @@ def start_redis() -> RedisServer:
     server = RedisServer(binary)  # type: ignore[arg-type]
     server.start()
     return server
+
+
+# end part: redis
 
 
 @pytest.fixture(scope="session")
@@ -226,6 +234,7 @@ def own_postgres() -> Iterator[PostgresServer]:
         server.destroy()
 
 
+# part: redis
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     server = start_redis()
@@ -245,12 +254,17 @@ def own_redis() -> Iterator[RedisServer]:
         server.stop()
 
 
+# end part: redis
+
+
 # The environment prefixes of the service's own settings: stripped so no developer value leaks in.
 PROJECT_PREFIXES = (
     "APP_",
     "LOG_",
     "DATABASE_",
+    # part: redis
     "REDIS_",
+    # end part: redis
     "RATE_LIMIT_",
     "CACHE_",
     "TELEMETRY_",
@@ -352,6 +366,7 @@ def served_app(cwd: Path, env: dict[str, str], timeout: float = 30.0) -> Iterato
         yield served.base
 
 
+# part: redis
 @pytest.fixture
 async def redis_layer(redis_server: RedisServer) -> AsyncIterator[RedisLayer]:
     """The service's Redis layer connected to the session's server."""
@@ -361,3 +376,6 @@ async def redis_layer(redis_server: RedisServer) -> AsyncIterator[RedisLayer]:
         yield layer
     finally:
         await layer.aclose()
+
+
+# end part: redis

@@ -92,12 +92,14 @@ def test_non_production_tolerates_defaults() -> None:
 
 
 @pytest.mark.parametrize("backend", ["redis", "two-level"])
-def test_a_redis_cache_needs_redis_url(backend: str) -> None:
-    cache = CacheSettings(backend=backend)
-    with pytest.raises(SettingsError, match=f"CACHE_BACKEND={backend} needs REDIS_URL"):
-        Settings(cache=cache).check()
-    Settings(cache=cache, redis=RedisSettings(url="redis://cache:6379/0")).check()
+def test_a_redis_cache_without_redis_is_refused(backend: str) -> None:
+    with pytest.raises(SettingsError, match=f"CACHE_BACKEND={backend} needs (Redis|REDIS_URL)"):
+        Settings(cache=CacheSettings(backend=backend)).check()
     Settings(cache=CacheSettings(backend=backend, enabled=False)).check()
+    # part: redis
+    redis = RedisSettings(url="redis://cache:6379/0")
+    Settings(cache=CacheSettings(backend=backend), redis=redis).check()
+    # end part: redis
 
 
 def test_public_dump_masks_secrets() -> None:
@@ -152,14 +154,18 @@ def test_env_example_values_are_the_defaults(
 
 
 def test_other_templates_names_are_read_with_a_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    # part: redis
     monkeypatch.setenv("SECURITY_REDIS_URL", "redis://cache:6379/0")
+    # end part: redis
     monkeypatch.setenv("SECURITY_RATE_LIMIT_ENABLED", "false")
     monkeypatch.setenv("APP_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("APP_DATABASE_URL", "sqlite+aiosqlite:///./other.db")
     monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///./ours.db")
     settings = Settings.load()
+    # part: redis
     assert settings.redis.url is not None
     assert settings.redis.url.get_secret_value() == "redis://cache:6379/0"
+    # end part: redis
     assert settings.rate_limit.enabled is False
     assert settings.log.level == "WARNING"
     assert settings.database.url.get_secret_value().endswith("ours.db")  # ours wins
@@ -167,7 +173,9 @@ def test_other_templates_names_are_read_with_a_notice(monkeypatch: pytest.Monkey
         "APP_DATABASE_URL is ignored: DATABASE_URL is set and wins; remove APP_DATABASE_URL",
         "APP_LOG_LEVEL is read as LOG_LEVEL; rename it",
         "SECURITY_RATE_LIMIT_ENABLED is read as RATE_LIMIT_ENABLED; rename it",
+        # part: redis
         "SECURITY_REDIS_URL is read as REDIS_URL; rename it",
+        # end part: redis
     ]
 
 
@@ -199,14 +207,13 @@ def test_ignored_and_unknown_names_are_reported(monkeypatch: pytest.MonkeyPatch)
 async def test_notices_are_logged_at_startup(
     monkeypatch: pytest.MonkeyPatch, logs: LogCapture
 ) -> None:
-    monkeypatch.setenv("SECURITY_REDIS_ENABLED", "true")
+    monkeypatch.setenv("SECURITY_ENABLE_PROMETHEUS", "true")
     monkeypatch.setenv("APP_ENVIRONMENT", "test")
     create_app()
     [notice] = logs.events("settings.notice")
     assert notice["level"] == "warning"
     assert (
-        notice["detail"]
-        == "SECURITY_REDIS_ENABLED is ignored: Redis is used whenever REDIS_URL is set"
+        notice["detail"] == "SECURITY_ENABLE_PROMETHEUS is ignored: set TELEMETRY_MODE=prometheus"
     )
 
 

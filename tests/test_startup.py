@@ -7,7 +7,14 @@ import sys
 
 import pytest
 
-OPTIONAL = ("prometheus_client", "redis", "httpx", "alembic")
+OPTIONAL = (
+    "prometheus_client",
+    # part: redis
+    "redis",
+    # end part: redis
+    "httpx",
+    "alembic",
+)
 
 
 def _loaded_after_create_app(env: dict[str, str]) -> list[str]:

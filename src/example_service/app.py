@@ -159,8 +159,10 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
                 *await check_schema(settings, engine),  # may refuse to start: db/schema.py
             ]
             await app.state.passwords.warm()
-            await _start_redis(app, settings, stack)
-            app.state.cache = build_cache(settings.cache, app.state.redis, app.state.cache_metrics)
+            app.state.cache = build_cache(settings.cache, app.state.cache_metrics)
+            # part: redis
+            await _start_redis(app, settings, stack)  # may swap in the shared cache
+            # end part: redis
             if app.state.cache is not None:
                 stack.push_async_callback(app.state.cache.backend.aclose)
                 await app.state.cache.start()
@@ -208,11 +210,14 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], Any]:
     return lifespan
 
 
+# part: redis
 async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
-    """One Redis client per process when REDIS_URL is set; Redis-backed features switch to it."""
+    """One Redis client per process when REDIS_URL is set; Redis-backed features switch to it:
+    the cache (replaced before it starts), rate limits, then bans and alerts (security/)."""
     app.state.redis = None
     if settings.redis.url is None:  # redis (the library) is then never imported
         return
+    from example_service.cache.shared import build_shared_cache  # noqa: PLC0415
     from example_service.redis.client import create_redis  # noqa: PLC0415 - only with REDIS_URL
 
     breaker = app.state.breakers.get("redis")
@@ -227,11 +232,13 @@ async def _start_redis(app: FastAPI, settings: Settings, stack: AsyncExitStack) 
         redis.pipeline.tracer = RedisSpans()
     # Optional: rate limiting (and caching) fail open without it.
     app.state.dependencies.append(Dependency("redis", redis.ping, required=False, breaker=breaker))
+    app.state.cache = build_shared_cache(settings.cache, redis, app.state.cache_metrics)
     limiter: RateLimiter = app.state.limiter
     limiter.use_redis(redis, app.state.ratelimit_fallback_counter)
     stack.callback(limiter.use_memory)
 
 
+# end part: redis
 def _registry(telemetry: Telemetry) -> Any | None:
     return telemetry.registry if isinstance(telemetry, PrometheusTelemetry) else None
 
@@ -409,8 +416,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     breakers = Breakers()
     app.state.breakers = breakers
     app.state.db_breaker = breakers.create("db", settings.resilience)
+    # part: redis
     if settings.redis.url is not None:
         breakers.create("redis", settings.resilience)
+    # end part: redis
     app.state.passwords = Passwords(settings.security)
     app.state.tokens = Tokens(settings.security)
     limiter = RateLimiter(settings.rate_limit, settings.security)

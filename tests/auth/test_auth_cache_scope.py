@@ -23,7 +23,15 @@ def me(account_id: str) -> str:
     return f"/api/v1/users/{account_id}"
 
 
-@pytest.mark.parametrize("cache_kind", ["off", "redis-down"])
+NOT_WORKING = [
+    "off",
+    # part: redis
+    "redis-down",
+    # end part: redis
+]
+
+
+@pytest.mark.parametrize("cache_kind", NOT_WORKING)
 async def test_without_a_working_cache_every_read_is_right_from_the_database(
     cached_api: Api,
 ) -> None:
@@ -61,9 +69,11 @@ async def test_in_process_cache_leaves_principals_to_the_database_by_default(api
 def test_principals_are_cached_in_process_only_when_asked() -> None:
     assert not principals_enabled(CacheSettings(), "memory")
     assert principals_enabled(CacheSettings(auth="on"), "memory")
+    # part: redis
     assert principals_enabled(CacheSettings(), "redis")
     assert principals_enabled(CacheSettings(), "two-level")
     assert not principals_enabled(CacheSettings(auth="off"), "redis")
+    # end part: redis
 
 
 def test_serve_refuses_in_process_principals_with_several_workers(
@@ -75,6 +85,7 @@ def test_serve_refuses_in_process_principals_with_several_workers(
     assert "CACHE_AUTH=on" in result.stderr
 
 
+# part: redis
 @dataclass
 class Pair:
     """Two app instances on one shared cache and database: `api` drives the first, `other` is
@@ -137,3 +148,6 @@ async def test_a_change_to_a_cached_record_reaches_another_instance(pair: Pair) 
             break
         assert asyncio.get_running_loop().time() < deadline, "the change never arrived"
         await asyncio.sleep(0.01)
+
+
+# end part: redis

@@ -1,5 +1,10 @@
-"""Cache backends on a real Redis for the tests: each on a layer of its own (as each process
-has), under a key prefix of its own (tests share the session's server)."""
+"""Helpers of the cache tests: a key prefix of a test's own, waiting for a condition.
+# part: redis
+
+And cache backends on a real Redis: each on a layer of its own (as each process has), under a
+key prefix of its own (tests share the session's server).
+# end part: redis
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ def unique_prefix() -> str:
     return f"t{uuid.uuid4().hex[:8]}:"
 
 
+# part: redis
 @asynccontextmanager
 async def layer_for(
     url: str, command_timeout: float = 0.25, breaker: CircuitBreaker | None = None
@@ -48,6 +54,9 @@ async def two_level(
         yield backend
     finally:
         await backend.aclose()
+
+
+# end part: redis
 
 
 async def eventually(condition: Callable[[], bool], within: float = 2.0) -> float:

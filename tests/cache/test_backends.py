@@ -15,30 +15,42 @@ from example_service.cache.twolevel import TwoLevelBackend
 from tests.cache.backends import layer_for, two_level, unique_prefix
 from tests.servers import RedisServer
 
-KINDS = ["memory", "redis", "two-level"]
+KINDS = [
+    "memory",
+    # part: redis
+    "redis",
+    "two-level",
+    # end part: redis
+]
 
 
 @pytest.fixture(params=KINDS)
 async def backend(request: pytest.FixtureRequest) -> AsyncIterator[CacheBackend]:
-    if request.param == "memory":
-        yield MemoryBackend()
+    # part: redis
+    if request.param != "memory":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        async with AsyncExitStack() as stack:
+            layer = await stack.enter_async_context(layer_for(server.url))
+            prefix = unique_prefix()
+            if request.param == "redis":
+                yield RedisBackend(layer, prefix)
+            else:
+                yield await stack.enter_async_context(two_level(layer, prefix))
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    async with AsyncExitStack() as stack:
-        layer = await stack.enter_async_context(layer_for(server.url))
-        prefix = unique_prefix()
-        if request.param == "redis":
-            yield RedisBackend(layer, prefix)
-        else:
-            yield await stack.enter_async_context(two_level(layer, prefix))
+    # end part: redis
+    yield MemoryBackend()
 
 
 @pytest.fixture
 def p(backend: CacheBackend) -> str:
     """The test's key prefix (Redis tests share a server)."""
+    # part: redis
     if isinstance(backend, TwoLevelBackend):
         return backend.remote.prefix
-    return backend.prefix if isinstance(backend, RedisBackend) else "mem:"
+    if isinstance(backend, RedisBackend):
+        return backend.prefix
+    # end part: redis
+    return "mem:"
 
 
 async def test_get_set_many_and_delete(backend: CacheBackend, p: str) -> None:

@@ -1,89 +1,21 @@
-"""Which backend CACHE_BACKEND builds, and what the app loads and runs for it."""
+"""The in-process cache `build_cache` makes from CACHE_* (the shared ones: test_build_shared)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import pytest
-from asgi_lifespan import LifespanManager
-
-from example_service.app import create_app
 from example_service.cache import build_cache
 from example_service.cache.memory import MemoryBackend
-from example_service.cache.redis import RedisBackend
-from example_service.cache.twolevel import TwoLevelBackend
-from example_service.redis.client import RedisLayer
-from example_service.settings import CacheSettings, RedisSettings, SettingsError
-from tests.conftest import SettingsFactory
-from tests.servers import RedisServer
+from example_service.settings import CacheSettings
 
 
-@pytest.mark.parametrize(
-    ("backend", "with_redis", "built"),
-    [
-        ("auto", False, MemoryBackend),
-        ("auto", True, TwoLevelBackend),
-        ("memory", True, MemoryBackend),
-        ("redis", True, RedisBackend),
-        ("two-level", True, TwoLevelBackend),
-    ],
-)
-async def test_the_backend_built(
-    backend: str, with_redis: bool, built: type, redis_layer: RedisLayer
-) -> None:
-    settings = CacheSettings(backend=backend, near_ttl_seconds=2, prefix="p:")
-    cache = build_cache(settings, redis_layer if with_redis else None)
+async def test_the_in_process_backend_is_built_with_the_settings_limits() -> None:
+    cache = build_cache(CacheSettings(max_entries=7, max_bytes=4096, prefix="p:"))
     assert cache is not None
-    assert type(cache.backend) is built
-    if isinstance(cache.backend, TwoLevelBackend):
-        assert cache.backend.near_ttl == 2
-        assert cache.backend.channel == "p:invalidations"
+    assert isinstance(cache.backend, MemoryBackend)
+    assert (cache.backend.max_entries, cache.backend.max_bytes) == (7, 4096)
+    assert cache.shared is cache.backend
+    assert cache.namespace("users", CacheSettings).prefix.startswith("p:users.v")
     await cache.backend.aclose()
 
 
-@pytest.mark.parametrize("backend", ["redis", "two-level"])
-def test_a_redis_backend_without_redis_is_refused(backend: str) -> None:
-    with pytest.raises(SettingsError, match=f"CACHE_BACKEND={backend} needs REDIS_URL"):
-        build_cache(CacheSettings(backend=backend), None)
-
-
 def test_a_disabled_cache_is_none() -> None:
-    assert build_cache(CacheSettings(enabled=False, backend="redis"), None) is None
-
-
-async def test_the_app_runs_the_subscriber_for_its_lifespan(
-    make_settings: SettingsFactory, redis_server: RedisServer
-) -> None:
-    app = create_app(make_settings(redis=RedisSettings(url=redis_server.url)))
-    async with LifespanManager(app):
-        backend = app.state.cache.backend
-        assert isinstance(backend, TwoLevelBackend)
-        assert backend.subscriber.subscribed  # started with the app: the near cache is on
-    assert not backend.subscriber.subscribed
-    assert backend.subscriber._task is None
-
-
-def test_without_redis_url_nothing_of_redis_is_imported() -> None:
-    probe = (
-        "import asyncio, sys\n"
-        "from asgi_lifespan import LifespanManager\n"
-        "from example_service.app import create_app\n"
-        "async def main():\n"
-        "    app = create_app()\n"
-        "    async with LifespanManager(app):\n"
-        "        assert type(app.state.cache.backend).__name__ == 'MemoryBackend'\n"
-        "asyncio.run(main())\n"
-        "names = ('redis', 'example_service.redis.client', 'example_service.cache.redis',\n"
-        "         'example_service.cache.twolevel', 'example_service.redis.subscriber')\n"
-        "print(sorted(set(sys.modules) & set(names)))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "APP_ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"},
-    )
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert build_cache(CacheSettings(enabled=False)) is None

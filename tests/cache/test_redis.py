@@ -9,7 +9,7 @@ import pytest
 from example_service.cache import redis as cache_redis
 from example_service.cache.redis import RedisBackend, scan_pattern
 from example_service.redis.client import RedisLayer
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 from tests.cache.backends import layer_for, unique_prefix
 from tests.servers import RedisServer, free_port
 

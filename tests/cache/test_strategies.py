@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
@@ -18,7 +19,7 @@ from example_service.cache.metrics import CacheMetrics
 from example_service.cache.redis import RedisBackend
 from example_service.cache.strategies import CacheAside, RefreshAhead, Stamped, WriteThrough, cached
 from example_service.settings import CacheSettings
-from tests.cache.backends import layer_for, two_level, unique_prefix
+from tests.cache.backends import layer_for, two_level
 from tests.conftest import SettingsFactory
 from tests.ratelimit.conftest import FakeClock
 from tests.ratelimit.helpers import client_for, running
@@ -30,23 +31,34 @@ class Item(BaseModel):
     name: str
 
 
-@pytest.fixture(params=["memory", "redis", "two-level"])
+KINDS = [
+    "memory",
+    # part: redis
+    "redis",
+    "two-level",
+    # end part: redis
+]
+
+
+@pytest.fixture(params=KINDS)
 async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
     """Every strategy on every backend (Redis ones on the session's real server)."""
-    prefix = unique_prefix()
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
     settings = CacheSettings(prefix=prefix)
-    if request.param == "memory":
-        yield Cache(MemoryBackend(), settings, CacheMetrics())
+    # part: redis
+    if request.param != "memory":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        async with AsyncExitStack() as stack:
+            layer = await stack.enter_async_context(layer_for(server.url))
+            backend: CacheBackend = (
+                RedisBackend(layer, prefix)
+                if request.param == "redis"
+                else await stack.enter_async_context(two_level(layer, prefix))
+            )
+            yield Cache(backend, settings, CacheMetrics())
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    async with AsyncExitStack() as stack:
-        layer = await stack.enter_async_context(layer_for(server.url))
-        backend: CacheBackend = (
-            RedisBackend(layer, prefix)
-            if request.param == "redis"
-            else await stack.enter_async_context(two_level(layer, prefix))
-        )
-        yield Cache(backend, settings, CacheMetrics())
+    # end part: redis
+    yield Cache(MemoryBackend(), settings, CacheMetrics())
 
 
 class Source:

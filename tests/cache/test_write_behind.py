@@ -1,5 +1,10 @@
 """Write-behind: batches, retries, shutdown flush; and against real server processes, SIGTERM
-flushes everything queued, and kill -9 with the Redis queue loses nothing."""
+flushes everything queued.
+# part: redis
+
+With the Redis queue (a stream read by a consumer group), kill -9 loses nothing.
+# end part: redis
+"""
 
 from __future__ import annotations
 
@@ -45,18 +50,28 @@ class Store:
         self.rows.update(row.id for row in rows)
 
 
-@pytest.fixture(params=["memory", "redis"])
+QUEUES = [
+    "memory",
+    # part: redis
+    "redis",
+    # end part: redis
+]
+
+
+@pytest.fixture(params=QUEUES)
 async def queue(request: pytest.FixtureRequest) -> AsyncIterator[WriteQueue]:
-    if request.param == "memory":
-        yield MemoryQueue()
+    # part: redis
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        layer = create_redis(RedisSettings(url=server.url))
+        assert layer is not None
+        try:
+            yield RedisStreamQueue(layer, f"wb:{uuid.uuid4()}", claim_after=0.2)
+        finally:
+            await layer.aclose()
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    layer = create_redis(RedisSettings(url=server.url))
-    assert layer is not None
-    try:
-        yield RedisStreamQueue(layer, f"wb:{uuid.uuid4()}", claim_after=0.2)
-    finally:
-        await layer.aclose()
+    # end part: redis
+    yield MemoryQueue()
 
 
 async def test_writes_reach_the_source_in_batches(queue: WriteQueue) -> None:
@@ -100,6 +115,7 @@ async def test_shutdown_flushes_everything(queue: WriteQueue) -> None:
     assert store.rows == set(range(10))
 
 
+# part: redis
 async def test_a_dead_consumers_items_are_claimed(redis_layer: RedisLayer) -> None:
     crashed = RedisStreamQueue(redis_layer, "wb:claim", claim_after=0.1)
     crashed.consumer = "crashed:1"
@@ -114,6 +130,9 @@ async def test_a_dead_consumers_items_are_claimed(redis_layer: RedisLayer) -> No
     assert [item_id for item_id, _ in claimed] == [item_id for item_id, _ in taken]
     await survivor.done([item_id for item_id, _ in claimed])
     assert await survivor.size() == 0
+
+
+# end part: redis
 
 
 # --- real server processes ---------------------------------------------------------------------
@@ -186,6 +205,7 @@ def test_sigterm_flushes_every_queued_write(
     assert _visits(database) == {f"v{i}" for i in range(50)}
 
 
+# part: redis
 def test_kill_9_with_the_redis_queue_loses_nothing(
     tmp_path: Path, database: Path, server_env: dict[str, str], own_redis: RedisServer
 ) -> None:
@@ -207,3 +227,6 @@ def test_kill_9_with_the_redis_queue_loses_nothing(
     finally:
         second.process.send_signal(signal.SIGTERM)
         second.process.wait(timeout=30)
+
+
+# end part: redis

@@ -45,6 +45,7 @@ def create_app() -> FastAPI:
             async with app.state.engine.begin() as conn:
                 await conn.execute(text("CREATE TABLE IF NOT EXISTS visits (id TEXT PRIMARY KEY)"))
             queue: WriteQueue = MemoryQueue()
+            # part: redis
             if app.state.redis is not None:
                 from example_service.cache.strategies.behind_redis import (  # noqa: PLC0415
                     RedisStreamQueue,
@@ -55,6 +56,7 @@ def create_app() -> FastAPI:
                     "cache:wb:visits",
                     claim_after=float(os.environ.get("WB_CLAIM_AFTER", "30")),
                 )
+            # end part: redis
             writer = WriteBehind(
                 queue, Visit, flush, interval=float(os.environ.get("WB_INTERVAL", "0.5"))
             )

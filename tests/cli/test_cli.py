@@ -91,13 +91,15 @@ HEAVY.append("taskiq")
         ["--help"],
         ["config", "show"],
         ["db", "--help"],
-        ["cache", "--help"],
-        ["security", "bans", "--help"],
         ["generate", "--help"],
         ["dev", "--help"],
+        # part: redis
+        ["cache", "--help"],
+        ["security", "bans", "--help"],
         # part: tasks
         ["tasks", "--help"],
         # end part: tasks
+        # end part: redis
     ],
 )
 def test_light_commands_import_no_framework(argv: list[str]) -> None:

@@ -27,19 +27,23 @@ READS_SETTINGS: dict[str, list[str]] = {
     "db seed": ["--password", PASSWORD],
     "users create-admin": ["--email", "admin@example.com", "--password", PASSWORD],
     "users list": [],
+    # part: redis
     "cache stats": [],
     "cache clear": [],
     "security bans list": [],
     "security bans unban": ["192.0.2.1"],
+    # end part: redis
     "monitor prometheus-config": [],
     "monitor metrics": [],
     "dev info": [],
     # part: tasks
+    # part: redis
     "worker": [],
     "scheduler": [],
     "tasks stats": [],
     "tasks failed": [],
     "tasks retry": ["1"],
+    # end part: redis
     # end part: tasks
 }
 # The others: they report their settings problems their own way (config check lists every

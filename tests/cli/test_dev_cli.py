@@ -149,22 +149,26 @@ def test_clean_removes_caches_only() -> None:
 
 
 def test_info_masks_secrets_and_names_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:
-    secrets = ("jwt-secret-long-enough-0123456789abcdef", "pg-password-42", "redis-password-42")
+    secrets = ["jwt-secret-long-enough-0123456789abcdef", "pg-password-42"]
     monkeypatch.setenv("SECURITY_JWT_SECRET", secrets[0])
     monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://app:{secrets[1]}@db.test:5432/app")
+    backends = {
+        "database": "postgresql",
+        "cache": "memory",
+        "rate_limit": "memory",
+        "telemetry": "noop",
+    }
+    # part: redis
+    secrets.append("redis-password-42")
     monkeypatch.setenv("REDIS_URL", f"redis://:{secrets[2]}@cache.test:6379/0")
+    backends |= {"redis": "configured", "cache": "two-level", "rate_limit": "redis"}
+    # end part: redis
     result = dev("info", "--all")
     assert result.exit_code == 0, result.output
     for secret in secrets:
         assert secret not in result.stdout
     report = json.loads(result.stdout)
-    assert report["backends"] == {
-        "database": "postgresql",
-        "redis": "configured",
-        "cache": "two-level",
-        "rate_limit": "redis",
-        "telemetry": "noop",
-    }
+    assert report["backends"] == backends
     assert report["settings"]["database"]["url"] == "postgresql+asyncpg://app:***@db.test:5432/app"
     assert report["settings"]["security"]["jwt_secret"] == "**********"
     assert report["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))

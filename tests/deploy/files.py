@@ -23,7 +23,9 @@ GRAFANA_DATASOURCES = ROOT / "deploy" / "grafana" / "provisioning" / "datasource
 # the command each runs.
 SERVICE_ROLES = {"migrate": "db upgrade", "app": "serve"}
 # part: tasks
+# part: redis
 SERVICE_ROLES |= {"worker": "worker", "scheduler": "scheduler"}
+# end part: redis
 # end part: tasks
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 

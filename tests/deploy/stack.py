@@ -1,4 +1,4 @@
-"""nginx in front of two real `example-service serve` instances sharing PostgreSQL and Redis.
+"""nginx in front of two real `example-service serve` instances sharing PostgreSQL (and Redis).
 
 Each instance can be stopped (SIGTERM, waited for) and started again on its port, as a rolling
 restart does. The instances trust exactly nginx's address (127.0.0.1, where it connects from);
@@ -73,11 +73,10 @@ class Stack:
         return {f"127.0.0.1:{i.port}" for i in self.instances}
 
 
-def app_env(database_url: str, redis_url: str, **overrides: str) -> dict[str, str]:
+def app_env(database_url: str, **overrides: str) -> dict[str, str]:
     return {
         **SERVER_ENV,
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
         "SECURITY_TRUSTED_PROXIES": PROXY,
         **overrides,
     }

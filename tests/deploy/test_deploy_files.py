@@ -162,6 +162,7 @@ def test_grace_periods_outlast_the_shutdown_deadlines() -> None:
 
 
 # part: tasks
+# part: redis
 def test_the_worker_s_grace_periods_outlast_its_shutdown_deadline() -> None:
     config = files.k8s_object("ConfigMap", "example-service")["data"]
     # The worker hands back what it holds one second after TASKS_SHUTDOWN_TIMEOUT_SECONDS.
@@ -176,6 +177,7 @@ def test_the_worker_s_grace_periods_outlast_its_shutdown_deadline() -> None:
     assert files.seconds(services["worker"]["stop_grace_period"]) > tasks
 
 
+# end part: redis
 # end part: tasks
 
 
@@ -224,10 +226,12 @@ def test_k8s_sets_only_settings_and_valid_ones(monkeypatch: pytest.MonkeyPatch) 
     assert settings.telemetry.mode == "prometheus"
     served = [files.k8s_object("Deployment", "example-service-api")]
     # part: tasks
+    # part: redis
     served.append(files.k8s_object("Deployment", "example-service-worker"))
     # The worker's liveness asks its metrics listener, which exists only with these settings.
     worker = files.container(served[-1])
     assert worker["livenessProbe"]["tcpSocket"]["port"] == "metrics"
+    # end part: redis
     # end part: tasks
     for workload in served:
         pod = files.container(workload)
@@ -250,6 +254,7 @@ def test_only_the_api_container_keeps_the_image_healthcheck() -> None:
 
 
 # part: tasks
+# part: redis
 def test_one_scheduler_only() -> None:
     scheduler = files.k8s_object("Deployment", "example-service-scheduler")
     assert scheduler["spec"]["replicas"] == 1
@@ -261,6 +266,7 @@ def test_one_scheduler_only() -> None:
     }
 
 
+# end part: redis
 # end part: tasks
 
 

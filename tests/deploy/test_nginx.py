@@ -1,6 +1,7 @@
 """deploy/nginx/nginx.conf run by a real nginx in front of two real app instances that share
-PostgreSQL and Redis: the client the app sees, the global rate limit across instances, a
-rolling restart under load, revocation across instances, and the Locust mix."""
+PostgreSQL (and Redis): the client the app sees, the rate limit keyed on the real client (with
+Redis: global across instances), a rolling restart under load, revocation across instances,
+and the Locust mix."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def database(postgres_server: PostgresServer) -> Iterator[str]:
         postgres_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# part: redis
 @pytest.fixture(scope="module")
 def redis() -> Iterator[RedisServer]:
     server = start_redis()
@@ -48,6 +50,17 @@ def redis() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+# end part: redis
+@pytest.fixture(scope="module")
+def shared(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings of what the instances share besides the database."""
+    env: dict[str, str] = {}
+    # part: redis
+    env["REDIS_URL"] = request.getfixturevalue("redis").url
+    # end part: redis
+    return env
 
 
 def _stack(cwd: Path, env: dict[str, str]) -> Iterator[Stack]:
@@ -61,22 +74,23 @@ def _stack(cwd: Path, env: dict[str, str]) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def stack(
-    database: str, redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    database: str, shared: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """The stack with limits too high to refuse anything the tests send."""
-    env = app_env(database, redis.url)
+    env = app_env(database, **shared)
     create_admin(env, ADMIN)
     yield from _stack(tmp_path_factory.mktemp("stack"), env)
 
 
 @pytest.fixture(scope="module")
 def limited(
-    database: str, redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    database: str, shared: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """The stack with a global limit of LIMIT requests an hour per client, counted in Redis."""
+    """The stack with a global limit of LIMIT requests an hour per client (with Redis: counted
+    there, once for both instances)."""
     env = app_env(
         database,
-        redis.url,
+        **shared,
         RATE_LIMIT_REQUESTS=str(LIMIT),
         RATE_LIMIT_WINDOW_SECONDS="3600",
         RATE_LIMIT_BURST="0",
@@ -167,6 +181,7 @@ def _allowed(client: httpx.Client, url: str, count: int, spoof: bool = True) -> 
     return statuses[200]
 
 
+# part: redis
 def test_the_global_limit_is_exact_across_instances_and_keyed_on_the_real_client(
     limited: Stack,
 ) -> None:
@@ -182,6 +197,9 @@ def test_the_global_limit_is_exact_across_instances_and_keyed_on_the_real_client
     served = {m.group(1) for line in lines if (m := re.search(r"upstream=(\S+)", line))}
     assert served == limited.upstreams()  # both instances answered
     assert all(line.startswith(("127.0.0.5 ", "127.0.0.6 ")) for line in lines)
+
+
+# end part: redis
 
 
 def test_the_instances_believe_forwarded_headers_from_nginx_only(limited: Stack) -> None:

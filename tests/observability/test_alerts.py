@@ -235,8 +235,10 @@ CASES = [
     Case("HighRateLimitHitRate", [OK, req("429", "0+1x30")], "20m", None),
     Case("RateLimitAbuse", [req("429", "0+900x30")], "15m"),
     Case("RateLimitAbuse", [req("429", "0+60x30")], "15m", None),
+    # part: redis
     Case("RateLimitFallback", [("ratelimit_fallbacks_total", "0+5x20")], "15m"),
     Case("RateLimitFallback", [("ratelimit_fallbacks_total", "0x20")], "15m", None),
+    # end part: redis
     Case(
         "HighAuthFailureRate",
         [
@@ -285,6 +287,7 @@ CASES = [
         "30m",
         None,
     ),
+    # part: redis
     Case(
         "CacheBackendErrors",
         [('cache_errors_total{cache="users"}', "0+5x20")],
@@ -292,6 +295,7 @@ CASES = [
         {"cache": "users"},
     ),
     Case("CacheBackendErrors", [('cache_errors_total{cache="users"}', "0x20")], "15m", None),
+    # end part: redis
     Case(
         "HighMemoryUsage",
         [(f"process_resident_memory_bytes{{{JOB}}}", "2e9x20")],

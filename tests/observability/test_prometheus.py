@@ -24,7 +24,8 @@ from tests.identity import PASSWORD
 from tests.observability.test_alerts import ROOT, RULES
 from tests.servers import RedisServer, _missing, free_port, served_app
 
-DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "example-service.json"
+# By its folder: the file keeps the template's name in a project made from it.
+(DASHBOARD,) = (ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")
 TOKEN = "scrape-token-0123456789"
 # Metric names in rule expressions: what the service exports, and `up`.
 _METRIC = re.compile(
@@ -39,12 +40,17 @@ def metric_names() -> set[str]:
 
 
 @pytest.fixture
-def service(redis_server: RedisServer, postgres_url: str, tmp_path: Path) -> Iterator[str]:
+def service(postgres_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     upgrade(alembic_config(postgres_url))
+    shared: dict[str, str] = {}
+    # part: redis
+    redis_server: RedisServer = request.getfixturevalue("redis_server")
+    shared["REDIS_URL"] = redis_server.url
+    # end part: redis
     env = {
         **SERVER_ENV,
+        **shared,
         "DATABASE_URL": postgres_url,
-        "REDIS_URL": redis_server.url,
         "CACHE_PREFIX": f"prom{free_port()}:",
         "RATE_LIMIT_PREFIX": f"prom{free_port()}:",
         "TELEMETRY_MODE": "prometheus",

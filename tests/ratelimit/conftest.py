@@ -1,4 +1,4 @@
-"""Backends under test: every algorithm test runs against memory and a real Redis."""
+"""Backends under test: every algorithm test runs against each backend (Redis: a real one)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class FakeClock:
         self.now += seconds
 
 
+# part: redis
 class ClockedRedisBackend(RedisBackend):
     """The production scripts, deciding at the instants of a test clock instead of Redis's TIME.
 
@@ -57,22 +58,35 @@ class ClockedRedisBackend(RedisBackend):
         )
 
 
+# end part: redis
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=["memory", "redis"])
+BACKENDS = [
+    "memory",
+    # part: redis
+    "redis",
+    # end part: redis
+]
+
+
+@pytest.fixture(params=BACKENDS)
 async def backend(
     request: pytest.FixtureRequest, clock: FakeClock
 ) -> AsyncIterator[RateLimitBackend]:
-    if request.param == "memory":
-        yield MemoryBackend(clock)
+    # part: redis
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        layer = create_redis(RedisSettings(url=server.url))
+        assert layer is not None
+        try:
+            yield ClockedRedisBackend(layer, f"test:{uuid.uuid4().hex}:", clock)
+        finally:
+            await layer.aclose()
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    layer = create_redis(RedisSettings(url=server.url))
-    assert layer is not None
-    try:
-        yield ClockedRedisBackend(layer, f"test:{uuid.uuid4().hex}:", clock)
-    finally:
-        await layer.aclose()
+    # end part: redis
+    yield MemoryBackend(clock)

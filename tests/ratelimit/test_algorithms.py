@@ -136,6 +136,7 @@ async def test_token_bucket_burst_is_extra_capacity(
     assert await hits(backend, policy, 16) == [True] * 15 + [False]
 
 
+# part: redis
 @pytest.mark.parametrize("algorithm", ["fixed_window", "sliding_window", "token_bucket"])
 async def test_lua_scripts_decide_exactly_like_the_memory_backend(
     redis_layer: RedisLayer, clock: FakeClock, algorithm: str
@@ -157,6 +158,9 @@ async def test_lua_scripts_decide_exactly_like_the_memory_backend(
         cost = rng.choice([1, 1, 1, 2, 3])
         expected = state(await memory.hit(key, policy, cost))
         assert state(await redis.hit(key, policy, cost)) == expected, (clock.now, key, cost)
+
+
+# end part: redis
 
 
 def test_policy_rejects_nonsense() -> None:

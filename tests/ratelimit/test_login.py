@@ -40,21 +40,31 @@ def make_limiter(clock: FakeClock, **overrides: Any) -> RateLimiter:
     return RateLimiter(RateLimitSettings(**options), SecuritySettings(), clock)
 
 
-@pytest.fixture(params=["memory", "redis"])
+BACKENDS = [
+    "memory",
+    # part: redis
+    "redis",
+    # end part: redis
+]
+
+
+@pytest.fixture(params=BACKENDS)
 async def limiter(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[RateLimiter]:
     limiter = make_limiter(clock)
-    if request.param == "memory":
-        yield limiter
+    # part: redis
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        layer = create_redis(RedisSettings(url=server.url))
+        assert layer is not None
+        limiter.use_redis(layer)
+        try:
+            yield limiter
+            assert limiter.fallbacks == 0  # every decision was Redis's
+        finally:
+            await layer.aclose()
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    layer = create_redis(RedisSettings(url=server.url))
-    assert layer is not None
-    limiter.use_redis(layer)
-    try:
-        yield limiter
-        assert limiter.fallbacks == 0  # every decision was Redis's
-    finally:
-        await layer.aclose()
+    # end part: redis
+    yield limiter
 
 
 async def attempt(limiter: RateLimiter, email: str, client: str, *, right: bool = False) -> int:
@@ -162,6 +172,7 @@ async def test_no_known_addresses_when_their_days_are_zero(clock: FakeClock) -> 
     assert await attempt(limiter, ANN, OWNER_ADDRESS, right=True) == 429
 
 
+# part: redis
 async def test_redis_down_counts_and_remembers_in_process(clock: FakeClock) -> None:
     limiter = make_limiter(clock, login_per_account_global=1)
     layer = create_redis(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"))
@@ -175,6 +186,9 @@ async def test_redis_down_counts_and_remembers_in_process(clock: FakeClock) -> N
         assert limiter.fallbacks > 0
     finally:
         await layer.aclose()
+
+
+# end part: redis
 
 
 async def test_only_fixed_windows_take_refunds(limiter: RateLimiter) -> None:

@@ -9,9 +9,9 @@ import pytest
 
 from example_service.ratelimit.redis import decision_from
 from example_service.redis.client import RedisLayer, create_redis
-from example_service.redis.errors import BackendUnavailable
 from example_service.redis.pipeline import Script, pack_args
 from example_service.resilience.breaker import BreakerState, CircuitBreaker
+from example_service.resilience.errors import BackendUnavailable
 from example_service.settings import RedisSettings
 from tests.ratelimit.conftest import FakeClock
 from tests.servers import RedisServer, free_port

@@ -1,6 +1,8 @@
 """The repository as a Copier template: `copier copy` with answers other than the defaults gives
-a project with its own names, without the parts answered "no", that passes its own gates and its
-own `make test`; `copier update` brings a later change of the template into it.
+a project with its own names, without the parts answered "no" (their files, and their marked
+wiring in the files that stay), that passes its own gates and its own `make test`; `copier
+update` brings a later change of the template into it. Two renders run their gates and tests:
+one without the task queue, one without Redis; a third, without any optional part, is linted.
 
 The rendered project gets a virtualenv of its own (`make install`: uv, from its lock file, out of
 uv's cache) so that its renamed command is installed. Its `make test` runs on a selection
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,13 +29,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# The render whose gates and tests run: every optional part that can go, gone (the likeliest to
-# break). Leaving out the monitoring stack alone (deployment kept) is checked file by file.
+# The two renders whose gates and tests run. Without the task queue and the benchmarks, the
+# deployment files kept (their linters run on a compose file and manifests without a worker):
 ANSWERS = {
     "project_name": "acme-orders",
     "description": "Orders for Acme.",
     "include_benchmarks": "false",
+    "include_tasks": "false",
+}
+# Without Redis: tasks then run in the API process, and the deployment has no worker.
+WITHOUT_REDIS = {"project_name": "acme-orders", "include_redis": "false"}
+# Checked without its gates: every part that can go, gone.
+BARE = {
+    "project_name": "acme-orders",
+    "include_tasks": "false",
+    "include_redis": "false",
     "include_deploy": "false",
+    "include_benchmarks": "false",
 }
 
 
@@ -66,10 +79,23 @@ def copier_copy(template: Path, dest: Path, answers: dict[str, str], **env: str)
     return dest
 
 
+# uv in the environment: a part that takes dependencies with it relocks (rename_project.py).
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("template") / "acme-orders"
-    return copier_copy(ROOT, dest, ANSWERS)
+    return copier_copy(ROOT, dest, ANSWERS, UV=uv())
+
+
+@pytest.fixture(scope="module")
+def without_redis(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("template") / "acme-orders"
+    return copier_copy(ROOT, dest, WITHOUT_REDIS, UV=uv())
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("template") / "acme-orders"
+    return copier_copy(ROOT, dest, BARE, UV=uv())
 
 
 def selection(project: Path) -> list[str]:
@@ -171,42 +197,102 @@ MONITORING = [
 ]
 
 
-def test_it_leaves_out_the_parts_answered_no(rendered: Path) -> None:
-    for name in DEPLOYMENT:
-        assert (ROOT / name).exists(), name  # the template has them
-        assert not (rendered / name).exists(), name
-    assert (rendered / "deploy/gunicorn.conf.py").is_file()  # how the package runs under gunicorn
-    assert (rendered / "docs/metrics.md").is_file()
-    assert (rendered / "tests/observability/test_catalogue.py").is_file()  # the metrics stay
+def test_it_leaves_out_the_task_queue_and_the_benchmarks(rendered: Path) -> None:
+    tasks_files = [
+        "src/{package}/tasks",
+        "src/{package}/settings/tasks.py",
+        "src/{package}/cli/tasks_cmd.py",
+        "migrations/versions/0002_task_runs.py",
+        "tests/tasks",
+        "bench/tasks.py",
+        "deploy/k8s/deployment-worker.yaml",
+        "deploy/k8s/deployment-scheduler.yaml",
+    ]
+    for name in tasks_files:
+        assert (ROOT / name.format(package="example_service")).exists(), name  # the template's
+        assert not (rendered / name.format(package="acme_orders")).exists(), name
+    files = {
+        str(path.relative_to(rendered)): path.read_text(errors="replace")
+        for path in rendered.rglob("*")
+        if path.is_file() and ".venv" not in path.parts
+    }
+    assert [name for name, text in files.items() if "acme_orders.tasks" in text] == []
+    assert "taskiq" not in files["pyproject.toml"]
+    assert "taskiq" not in files["uv.lock"] and "acme-orders" in files["uv.lock"]  # relocked
+    assert "TasksSettings" not in files["src/acme_orders/settings/__init__.py"]
+    assert "tasks_cmd" not in files["src/acme_orders/cli/__init__.py"]
+    assert "worker:" not in files["compose.yaml"]
+    assert "tasks_" not in files["docs/metrics.md"]
+    assert "task_duration" not in files["deploy/grafana/dashboards/acme-orders.json"]
+    assert "include_tasks: false" in files[".copier-answers.yml"]
     # No benchmarks: bench/ keeps only the deployment's load test.
     assert [path.name for path in (rendered / "bench").iterdir()] == ["locustfile.py"]
-    assert "bench:" not in (rendered / "Makefile").read_text()
-    # The README says nothing of what is gone, and every marker went with its block.
-    readme = (rendered / "README.md").read_text()
-    for gone in (
-        "## nginx in front",
-        "## Containers and Kubernetes",
-        "## Benchmark",
-        "\nmake bench",
-    ):
-        assert gone not in readme, gone
-    assert "make bench" not in (rendered / "CONTRIBUTING.md").read_text()
-    assert "docs/production.md)" not in readme and "(#benchmark)" not in readme
-    assert "## Serving" in readme and "## Production and operations" in readme  # the rest stays
+    assert "bench:" not in files["Makefile"] and "make bench" not in files["CONTRIBUTING.md"]
+    assert "## Benchmark" not in files["README.md"] and "\nmake bench" not in files["README.md"]
+    assert "(#benchmark)" not in files["README.md"]
+    assert "## nginx in front" in files["README.md"]  # the deployment is kept
     assert markers_left(rendered) == []
+
+
+def test_deploy_no_leaves_out_every_deployment_file(bare: Path) -> None:
+    for name in DEPLOYMENT:
+        assert (ROOT / name).exists(), name  # the template has them
+        assert not (bare / name).exists(), name
+    assert (bare / "deploy/gunicorn.conf.py").is_file()  # the package under gunicorn
+    assert (bare / "docs/metrics.md").is_file()
+    assert (bare / "tests/observability/test_catalogue.py").is_file()  # metrics stay
+    # The README says nothing of what is gone, and every marker went with its block.
+    readme = (bare / "README.md").read_text()
+    for gone in ("## nginx in front", "## Containers and Kubernetes", "docs/production.md)"):
+        assert gone not in readme, gone
+    assert "## Serving" in readme and "## Production and operations" in readme  # the rest stays
     # Its `make lint` runs no deployment linter: there is nothing for them to read.
-    planned = run(rendered, "make", "--dry-run", "lint", f"UV={uv()}").stdout
+    planned = run(bare, "make", "--dry-run", "lint", f"UV={uv()}").stdout
     assert "ruff check" in planned and "hadolint" not in planned
-    answers = (rendered / ".copier-answers.yml").read_text()
-    assert "include_deploy: false" in answers
+    assert "include_deploy: false" in (bare / ".copier-answers.yml").read_text()
 
 
-def test_it_passes_its_own_gates_and_make_test(rendered: Path) -> None:
+def test_without_redis_nothing_of_it_is_left(without_redis: Path) -> None:
+    rendered = without_redis
+    for gone in (
+        "src/acme_orders/redis",
+        "src/acme_orders/cache/redis.py",
+        "src/acme_orders/cache/twolevel.py",
+        "src/acme_orders/ratelimit/redis.py",
+        "src/acme_orders/security/bans/redis.py",
+        "src/acme_orders/tasks/redis.py",
+        "src/acme_orders/tasks/worker.py",
+        "src/acme_orders/cli/tasks_cmd.py",
+        "tests/redis",
+        "deploy/k8s/deployment-worker.yaml",
+    ):
+        assert not (rendered / gone).exists(), gone
+    assert not list((rendered / "src").rglob("*.lua"))  # every script is a Redis one
+    code = [
+        (path.relative_to(rendered), line)
+        for root in ("src", "tests", "bench", "scripts")
+        for path in (rendered / root).rglob("*.py")
+        for line in path.read_text().splitlines()
+        if re.search(r"^\s*(from|import) (redis|taskiq_redis)\b|acme_orders\.redis\b", line)
+        or re.match(r"\s*# (end )?part: redis", line)  # a marker left behind
+    ]
+    assert code == []
+    for name in ("pyproject.toml", ".env.example", ".ci/run", "compose.yaml"):
+        text = (rendered / name).read_text()
+        assert not re.search(r"REDIS_|redis-server|\"redis\[|taskiq-redis|redis:", text), name
+    assert "include_redis: false" in (rendered / ".copier-answers.yml").read_text()
+    assert markers_left(rendered) == []
+
+
+@pytest.mark.parametrize("render", ["rendered", "without_redis"])
+def test_it_passes_its_own_gates_and_make_test(render: str, request: pytest.FixtureRequest) -> None:
+    rendered: Path = request.getfixturevalue(render)
     run(rendered, "make", "install", "lint", "typecheck", f"UV={uv()}", timeout=600)
     assert (rendered / ".venv/bin/acme-orders").is_file()
     chosen = selection(rendered)
     packages = {path.split("/")[1] for path in chosen if path.count("/") == 2}
-    assert {"users", "cli", "codegen", "tasks", "observability"} <= packages
+    assert {"users", "cli", "codegen", "observability"} <= packages
+    assert ("tasks" in packages) == (render == "without_redis")
     args = " ".join(["-x", "-p", "no:cacheprovider", "--cov-fail-under=0", *chosen])
     # The contract test's run is bounded by its own settings: 10 s a run instead of 60.
     bounded = {"SCHEMATHESIS_MAX_TIME": "10", "SCHEMATHESIS_MAX_EXAMPLES": "5"}
@@ -284,36 +370,15 @@ def test_a_part_s_metrics_are_marked_in_docs_metrics_md() -> None:
         assert left == [], part
 
 
-def test_tasks_no_leaves_out_the_task_queue_and_every_marker(tmp_path: Path) -> None:
-    tasks_files = [
-        "src/{package}/tasks",
-        "src/{package}/settings/tasks.py",
-        "src/{package}/cli/tasks_cmd.py",
-        "migrations/versions/0002_task_runs.py",
-        "tests/tasks",
-        "bench/tasks.py",
-        "deploy/k8s/deployment-worker.yaml",
-        "deploy/k8s/deployment-scheduler.yaml",
-    ]
-    for name in tasks_files:
-        assert (ROOT / name.format(package="example_service")).exists(), name  # the template's
-    answers = {"project_name": "acme-orders", "include_tasks": "false"}
-    without = copier_copy(ROOT, tmp_path / "without", answers, UV=uv())  # uv: to relock
-    for name in tasks_files:
-        assert not (without / name.format(package="acme_orders")).exists(), name
-    assert markers_left(without) == []
-    files = {
-        str(path.relative_to(without)): path.read_text(errors="replace")
-        for path in without.rglob("*")
-        if path.is_file() and ".git" not in path.parts
-    }
-    assert "src/acme_orders/app.py" in files and "tests/users/__init__.py" in files
-    assert [name for name, text in files.items() if "acme_orders.tasks" in text] == []
-    assert "taskiq" not in files["pyproject.toml"]
-    assert "taskiq" not in files["uv.lock"] and "acme-orders" in files["uv.lock"]
-    assert "TasksSettings" not in files["src/acme_orders/settings/__init__.py"]
-    assert "tasks_cmd" not in files["src/acme_orders/cli/__init__.py"]
-    assert "worker:" not in files["compose.yaml"]
-    assert "tasks_" not in files["docs/metrics.md"]
-    assert "task_duration" not in files["deploy/grafana/dashboards/acme-orders.json"]
-    assert "include_tasks: false" in files[".copier-answers.yml"]
+def test_without_every_part_the_code_still_lints(bare: Path) -> None:
+    """Tasks and Redis both off: their blocks nest (the broker's settings, the worker's
+    commands). The gates of each part alone run above; here ruff, which finds an undefined or
+    unused name."""
+    assert markers_left(bare) == []
+    assert not (bare / "src/acme_orders/tasks").exists()
+    assert not (bare / "src/acme_orders/redis").exists()
+    lock = (bare / "uv.lock").read_text()
+    assert "taskiq" not in lock and 'name = "redis"' not in lock
+    ruff = str(BIN / "ruff")
+    run(bare, ruff, "check", "src", "tests", "scripts", "migrations")
+    run(bare, ruff, "format", "--check", "src", "tests", "scripts", "migrations")

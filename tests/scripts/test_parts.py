@@ -39,6 +39,7 @@ broker = 3
 Redis prose
 [!-- end part: redis -->
 | a table | row | [!-- part: tasks -->
+| a worker | row | [!-- part: tasks redis -->
 end = 4
 """.replace("@", "#").replace("[!--", "<!--")
 
@@ -48,8 +49,17 @@ end = 4
     [
         (
             (),
-            ["start = 1", "tasks = 2", "broker = 3", "Redis prose", "| a table | row |", "end = 4"],
+            [
+                "start = 1",
+                "tasks = 2",
+                "broker = 3",
+                "Redis prose",
+                "| a table | row |",
+                "| a worker | row |",
+                "end = 4",
+            ],
         ),
+        # A row marked with two parts goes when either goes.
         (("redis",), ["start = 1", "tasks = 2", "| a table | row |", "end = 4"]),
         (("tasks",), ["start = 1", "Redis prose", "end = 4"]),
         (("redis", "tasks"), ["start = 1", "end = 4"]),
@@ -69,6 +79,7 @@ def test_a_no_takes_the_block_and_a_yes_only_the_markers(
         ("@ part: redis\n@ part: tasks\n@ end part: redis\n", "app.py:3: `end part: redis`"),
         ("@ part: celery\n@ end part: celery\n", "app.py:1: unknown part 'celery'"),
         ("x\n| a | b | <!-- part: celery -->\n", "app.py:2: unknown part 'celery'"),
+        ("| a | b | <!-- part: tasks celery -->\n", "app.py:1: unknown part 'celery'"),
     ],
 )
 def test_markers_that_do_not_pair_up_are_refused_with_their_line(text: str, where: str) -> None:

@@ -34,6 +34,7 @@ class FakeClock:
         self.now += seconds
 
 
+# part: redis
 class ClockedRedisBans(RedisBans):
     """The production scripts deciding at a test clock's instants instead of Redis's TIME
     (a test cannot set the server's clock): `now` is read from an extra last argument, by
@@ -50,6 +51,9 @@ class ClockedRedisBans(RedisBans):
         return [int(self.clock() * 1000)]
 
 
+# end part: redis
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -61,17 +65,27 @@ def prefix() -> str:
     return f"abuse-{uuid.uuid4().hex[:8]}:"
 
 
-@pytest.fixture(params=["memory", "redis"])
+STORES = [
+    "memory",
+    # part: redis
+    "redis",
+    # end part: redis
+]
+
+
+@pytest.fixture(params=STORES)
 async def store(
     request: pytest.FixtureRequest, clock: FakeClock, prefix: str
 ) -> AsyncIterator[BanStore]:
-    if request.param == "memory":
-        yield MemoryBans(POLICY, clock)
+    # part: redis
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        layer = create_redis(RedisSettings(url=server.url))
+        assert layer is not None
+        try:
+            yield ClockedRedisBans(layer, POLICY, prefix, clock)
+        finally:
+            await layer.aclose()
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    layer = create_redis(RedisSettings(url=server.url))
-    assert layer is not None
-    try:
-        yield ClockedRedisBans(layer, POLICY, prefix, clock)
-    finally:
-        await layer.aclose()
+    # end part: redis
+    yield MemoryBans(POLICY, clock)

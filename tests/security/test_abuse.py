@@ -285,6 +285,7 @@ async def test_openapi_declares_the_refusals(make_settings: Callable[..., Settin
             assert {"403", "429"} <= set(operation["responses"]), (path, operation["responses"])
 
 
+# part: redis
 async def test_bans_fail_open_to_the_process_while_redis_is_down(
     make_settings: Callable[..., Settings], own_redis: RedisServer, logs: LogCapture
 ) -> None:
@@ -305,6 +306,9 @@ async def test_bans_fail_open_to_the_process_while_redis_is_down(
         assert (await client.get(B, "/health")).status_code == 200
     assert app.state.bans.fallbacks >= 3
     assert logs.events("security.bans_fallback")
+
+
+# end part: redis
 
 
 async def test_an_ipv6_client_is_banned_as_its_network(

@@ -1,5 +1,9 @@
-"""Escalating bans on both stores, at a test clock's instants; the book every request reads;
-failing open when Redis cannot answer."""
+"""Escalating bans on every store, at a test clock's instants; the book every request reads.
+# part: redis
+
+With Redis, the book fails open to this process when Redis cannot answer.
+# end part: redis
+"""
 
 from __future__ import annotations
 
@@ -82,6 +86,7 @@ async def test_the_book_refuses_until_the_ban_ends(clock: FakeClock) -> None:
     assert A not in bans.table
 
 
+# part: redis
 async def test_the_book_fails_open_to_this_process(clock: FakeClock) -> None:
     layer = create_redis(RedisSettings(url=refused_url().replace("http", "redis")))
     assert layer is not None
@@ -112,6 +117,9 @@ async def test_the_book_reads_bans_made_by_another_process(
     assert await two.unban(A) is True
     await one.sync()
     assert one.retry_after(A) is None
+
+
+# end part: redis
 
 
 async def test_ended_bans_leave_the_table_at_the_next_sync(clock: FakeClock) -> None:

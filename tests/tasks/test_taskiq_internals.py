@@ -12,6 +12,7 @@ from taskiq.receiver import Receiver
 from example_service.tasks.redis import StreamBroker
 
 
+# part: redis
 def test_the_stream_broker_keeps_what_our_listen_reads() -> None:
     broker = StreamBroker(
         "redis://127.0.0.1:1/0", consumer_group_name="g", xread_block=1000, idle_timeout=500
@@ -32,6 +33,9 @@ def test_the_receiver_takes_the_worker_options() -> None:
     parameters = inspect.signature(Receiver).parameters
     for name in ("max_async_tasks", "ack_type", "wait_tasks_timeout", "run_startup"):
         assert name in parameters, name
+
+
+# end part: redis
 
 
 def test_the_in_memory_broker_can_be_drained() -> None:

@@ -27,6 +27,7 @@ async def test_task_metrics_are_scraped(task_app: TaskApp) -> None:
     assert 'tasks_completed_total{status="failed",task="auth.purge_sessions"} 0.0' in text
 
 
+# part: redis
 @pytest.mark.redis
 async def test_readiness_reports_the_broker_and_its_outage_is_a_503(
     task_app: TaskApp, own_redis: RedisServer, logs: LogCapture
@@ -70,3 +71,6 @@ async def test_production_without_a_broker_warns_at_startup(
     async with running(task_app()):
         pass
     assert len(logs.events("tasks.in_process")) == 1  # not outside production
+
+
+# end part: redis

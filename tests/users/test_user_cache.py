@@ -47,5 +47,5 @@ def test_user_records_live_at_most_a_minute(
     make_settings: SettingsFactory, default: int, expected: int
 ) -> None:
     settings = make_settings(cache=CacheSettings(default_ttl_seconds=default))
-    identity = build_identity_cache(build_cache(settings.cache, None))
+    identity = build_identity_cache(build_cache(settings.cache))
     assert identity is not None and identity.users.ttl == expected

@@ -49,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from example_service.cache import Cache, CacheNamespace
 from example_service.db.session import after_commit
 from example_service.observability.logging import get_logger
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 from example_service.settings import CacheSettings
 from example_service.users.schemas import UserRead
 

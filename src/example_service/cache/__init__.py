@@ -1,5 +1,5 @@
-"""Caching: one backend per process (in-process, Redis, or both in two levels), named typed
-namespaces over it, counters, and the strategies that use them (see README, Caching)."""
+"""Caching: one backend per process, named typed namespaces over it, counters, and the
+strategies that use them (see README, Caching)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from example_service.cache.base import CacheBackend
 from example_service.cache.memory import MemoryBackend
 from example_service.cache.metrics import CacheMetrics
 from example_service.cache.namespace import CacheNamespace
-from example_service.settings import SettingsError
 
 if TYPE_CHECKING:
-    from example_service.redis.client import RedisLayer
     from example_service.settings import CacheSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -33,8 +31,8 @@ class Cache:
         shared: CacheBackend | None = None,
     ) -> None:
         self.backend = backend
-        # What every process reads alike, with no near copy in front: Redis itself under a
-        # two-level backend. For data whose change must be seen at once everywhere.
+        # What every process reads alike, with no near copy in front (a two-level backend's
+        # shared level). For data whose change must be seen at once everywhere.
         self.shared = backend if shared is None else shared
         self.settings = settings
         self.metrics = metrics
@@ -75,35 +73,14 @@ def backend_kind(settings: CacheSettings, redis_configured: bool) -> str:
     return settings.backend
 
 
-def build_cache(
-    settings: CacheSettings, redis: RedisLayer | None, metrics: CacheMetrics | None = None
-) -> Cache | None:
-    """The process's cache from CACHE_*; None when CACHE_ENABLED is false.
+def build_cache(settings: CacheSettings, metrics: CacheMetrics | None = None) -> Cache | None:
+    """The process's in-process cache from CACHE_*; None when CACHE_ENABLED is false.
+    # part: redis
 
-    The Redis-backed ones are imported only when chosen: without REDIS_URL the process never
-    loads redis. The two-level backend's subscriber starts with `Cache.start`.
+    With REDIS_URL the lifespan swaps in the shared one (cache/shared.py).
+    # end part: redis
     """
     if not settings.enabled:
         return None
-    kind = backend_kind(settings, redis is not None)
-    backend: CacheBackend
-    shared: CacheBackend | None = None
-    if kind == "memory":
-        backend = MemoryBackend(settings.max_entries, settings.max_bytes)
-    elif redis is None:
-        raise SettingsError(f"CACHE_BACKEND={kind} needs REDIS_URL")
-    else:
-        from example_service.cache.redis import RedisBackend  # noqa: PLC0415 - with Redis only
-
-        backend = shared = RedisBackend(redis, settings.prefix)
-        if kind == "two-level":
-            from example_service.cache.twolevel import CHANNEL, TwoLevelBackend  # noqa: PLC0415
-
-            backend = TwoLevelBackend(
-                backend,
-                channel=settings.prefix + CHANNEL,
-                near_ttl=settings.near_ttl_seconds,
-                max_entries=settings.max_entries,
-                max_bytes=settings.max_bytes,
-            )
-    return Cache(backend, settings, metrics or CacheMetrics(), shared)
+    backend = MemoryBackend(settings.max_entries, settings.max_bytes)
+    return Cache(backend, settings, metrics or CacheMetrics())

@@ -2,7 +2,7 @@
 
 A backend stores what the codec made (JSON bytes, never pickle). Keys arrive fully prefixed
 (`CACHE_PREFIX` + namespace + key, see namespace.py). A backend that cannot answer raises
-`BackendUnavailable` (redis/errors.py), which the namespace layer turns into a miss: the cache
+`BackendUnavailable` (resilience/errors.py), which the namespace layer turns into a miss: the cache
 fails open, never into a 5xx.
 """
 

@@ -1,10 +1,10 @@
-"""The in-process backend: the embedded default when REDIS_URL is unset.
+"""The in-process backend: the embedded default.
 
 Bounded in entries and in bytes (values' sizes), least recently used first out, each entry
 with its expiry (checked when read, and swept as room is needed). Tags map to their keys so that
 `delete_tag` removes them all. One process only: with several worker processes each has its own
 copy, so what one worker invalidates the others still hold until it expires (see README,
-Caching: use Redis for several workers).
+Caching).
 """
 
 from __future__ import annotations

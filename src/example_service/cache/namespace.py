@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from example_service.cache.base import CacheBackend
 from example_service.cache.metrics import CacheMetrics
 from example_service.observability.logging import get_logger
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 
 M = TypeVar("M", bound=BaseModel)
 logger = get_logger("example_service.cache")

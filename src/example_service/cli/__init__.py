@@ -32,16 +32,20 @@ def build_cli() -> typer.Typer:
     serve_cmd.register(cli)
     health_cmd.register(cli)
     # part: tasks
+    # part: redis
     tasks_cmd.register(cli)  # worker, scheduler
+    # end part: redis
     # end part: tasks
     cli.add_typer(config_cmd.build(), name="config")
     cli.add_typer(db_cmd.build(), name="db")
     cli.add_typer(users_cmd.build(), name="users")
+    # part: redis
     cli.add_typer(cache_cmd.build(), name="cache")
     # part: tasks
     cli.add_typer(tasks_cmd.build(), name="tasks")
     # end part: tasks
     cli.add_typer(security_cmd.build(), name="security")
+    # end part: redis
     cli.add_typer(monitor_cmd.build(), name="monitor")
     cli.add_typer(generate_cmd.build(), name="generate")
     cli.add_typer(dev_cmd.build(), name="dev")

@@ -54,19 +54,19 @@ def _run(settings: Settings, operation: str, prefix: str = "") -> Any:
     import asyncio  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
-    from example_service.cache import build_cache  # noqa: PLC0415
+    from example_service.cache.shared import build_shared_cache  # noqa: PLC0415
     from example_service.observability.logging import configure_logging  # noqa: PLC0415
     from example_service.redis.client import create_redis  # noqa: PLC0415
-    from example_service.redis.errors import BackendUnavailable  # noqa: PLC0415
+    from example_service.resilience.errors import BackendUnavailable  # noqa: PLC0415
 
     # Warnings only, and on stderr: stdout is the command's answer.
     configure_logging(settings.log.model_copy(update={"level": "WARNING"}), sys.stderr.buffer)
 
     async def run() -> Any:
         layer = create_redis(settings.redis)
-        cache = build_cache(settings.cache, layer)
         # _shared said so: REDIS_URL is set and the cache on.
         assert layer is not None  # noqa: S101
+        cache = build_shared_cache(settings.cache, layer)
         assert cache is not None  # noqa: S101
         try:
             if operation == "stats":

@@ -13,7 +13,17 @@ from typing import Any
 
 import typer
 
-PACKAGES = ("example-service", "fastapi", "pydantic", "sqlalchemy", "alembic", "uvicorn", "redis")
+PACKAGES = (
+    "example-service",
+    "fastapi",
+    "pydantic",
+    "sqlalchemy",
+    "alembic",
+    "uvicorn",
+    # part: redis
+    "redis",
+    # end part: redis
+)
 
 
 def versions() -> dict[str, str]:
@@ -39,10 +49,15 @@ def show(*, everything: bool) -> None:
     from example_service.settings import Settings  # noqa: PLC0415
 
     settings = Settings.load()
+    redis = False
+    # part: redis
     redis = settings.redis.url is not None
+    # end part: redis
     backends = {
         "database": "sqlite" if settings.database.is_sqlite else "postgresql",
+        # part: redis
         "redis": "configured" if redis else "none",
+        # end part: redis
         "cache": backend_kind(settings.cache, redis) if settings.cache.enabled else "off",
         "rate_limit": ("redis" if redis else "memory") if settings.rate_limit.enabled else "off",
         "telemetry": settings.telemetry.mode,

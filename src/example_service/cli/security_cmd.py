@@ -37,7 +37,7 @@ def _run(settings: Settings, operation: str, address: str = "") -> Any:
 
     from example_service.observability.logging import configure_logging  # noqa: PLC0415
     from example_service.redis.client import create_redis  # noqa: PLC0415
-    from example_service.redis.errors import BackendUnavailable  # noqa: PLC0415
+    from example_service.resilience.errors import BackendUnavailable  # noqa: PLC0415
     from example_service.security.bans import BanPolicy  # noqa: PLC0415
     from example_service.security.bans.redis import RedisBans  # noqa: PLC0415
 

@@ -71,7 +71,7 @@ def _unreachable() -> Iterator[None]:
     """A broker that does not answer: one line saying so and exit 1, not a traceback."""
     from redis.exceptions import RedisError  # noqa: PLC0415 - a broker URL is set
 
-    from example_service.redis.errors import BackendUnavailable  # noqa: PLC0415
+    from example_service.resilience.errors import BackendUnavailable  # noqa: PLC0415
     from example_service.tasks.runtime import TasksUnavailableError  # noqa: PLC0415
 
     try:

@@ -7,8 +7,11 @@ and continues a trace from `traceparent`; this module adds what happens inside i
   version, exporting over OTLP when OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set (the SDK reads
   the standard OTEL_* variables itself);
 - a span per SQL statement (opentelemetry-instrumentation-sqlalchemy, statement text only, never
-  its parameters), per Redis command (ours: the auto-pipeline sends raw batches no Redis
-  instrumentation sees) and per outbound HTTP call (opentelemetry-instrumentation-httpx);
+  its parameters) and per outbound HTTP call (opentelemetry-instrumentation-httpx);
+# part: redis
+- a span per Redis command (ours, RedisSpans: the auto-pipeline sends raw batches no Redis
+  instrumentation sees);
+# end part: redis
 - trace and span ids in every log line written inside a span (observability/logging.py);
 - the trace id as an exemplar on the request-duration histogram (PrometheusTelemetry).
 
@@ -73,6 +76,7 @@ def instrument_http(client: Any) -> None:
     HTTPXClientInstrumentor.instrument_client(client)
 
 
+# part: redis
 class RedisSpans:
     """A client span per Redis command, from its enqueueing to its reply (redis/pipeline.py)."""
 
@@ -92,6 +96,9 @@ class RedisSpans:
             span.end()
 
         future.add_done_callback(done)
+
+
+# end part: redis
 
 
 def current_ids() -> tuple[str, str] | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from example_service.observability.logging import get_logger
 from example_service.ratelimit.base import Decision, Policy
 from example_service.ratelimit.memory import MemoryBackend
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 
 if TYPE_CHECKING:
     from example_service.ratelimit.redis import RedisBackend

@@ -1,7 +1,7 @@
 """The rate limiter the app holds on `app.state.limiter`: backend, policies, key strategies.
 
-The backend is chosen once at startup: the in-process one, or Redis behind the fail-open
-layer when REDIS_URL is set (`use_redis`, called by the lifespan).
+The backend is chosen once at startup: the in-process one, or a shared one the lifespan swaps
+in (`use_redis`: Redis behind the fail-open layer, when REDIS_URL is set).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from example_service.ratelimit.memory import MemoryBackend
 from example_service.ratelimit.policies import DEFAULT, build_policies
 from example_service.settings import RateLimitSettings, SecuritySettings
 
+# part: redis
 if TYPE_CHECKING:
     from example_service.redis.client import RedisLayer
+# end part: redis
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -33,12 +35,15 @@ class RateLimiter:
         self.clock = clock
         self.memory = MemoryBackend(clock)
         self.backend: RateLimitBackend = self.memory
+        # part: redis
         self.failopen: FailOpenBackend | None = None
+        # end part: redis
         self.policies = build_policies(settings)
         self.default = self.policies[DEFAULT]
         self.keys = key_functions(security, clock)
         self.key_for: KeyFunc = self.keys[settings.key_strategy]
 
+    # part: redis
     def use_redis(self, redis: RedisLayer, counter: Any | None = None) -> None:
         from example_service.ratelimit.redis import RedisBackend  # noqa: PLC0415 - Redis only when configured
 
@@ -54,6 +59,7 @@ class RateLimiter:
     def fallbacks(self) -> int:
         return self.failopen.fallbacks if self.failopen is not None else 0
 
+    # end part: redis
     def register(self, policy: Policy) -> Policy:
         """Add a named policy (for `named_rate_limit`)."""
         self.policies[policy.name] = policy

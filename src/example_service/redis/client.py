@@ -19,9 +19,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from example_service.observability.logging import get_logger
-from example_service.redis.errors import BackendUnavailable
 from example_service.redis.pipeline import AutoPipeline, Script
 from example_service.resilience.breaker import CircuitBreaker
+from example_service.resilience.errors import BackendUnavailable
 from example_service.settings import RedisSettings
 
 logger = get_logger("example_service.redis")

@@ -28,8 +28,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from example_service.redis.errors import BackendUnavailable
 from example_service.resilience.breaker import CircuitBreaker
+from example_service.resilience.errors import BackendUnavailable
 
 
 class _StaleConnectionError(RedisConnectionError):

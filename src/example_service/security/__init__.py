@@ -100,22 +100,26 @@ def _install_abuse(
 
 
 async def start_edge_protection(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
-    """The lifespan's part: the database watcher, ban sync over Redis, the alert webhook."""
+    """The lifespan's part: the database watcher, the ban sync, the alert webhook."""
     state = app.state
     if state.geo is not None:
         _background(stack, state.geo.watch())
     bans = state.bans
     if bans is not None:
+        # part: redis
         if state.redis is not None:
             bans.use_redis(state.redis)
             stack.callback(bans.use_memory)
+        # end part: redis
         await bans.sync()  # bans in force before the first request is served
         _background(stack, bans.run_sync())
     alerts = state.security_alerts
     if alerts is not None:
+        # part: redis
         if state.redis is not None:
             alerts.use_redis(state.redis)
             stack.callback(alerts.use_memory)
+        # end part: redis
         webhook = settings.security.alert_webhook_service
         if webhook is not None:
             alerts.webhook = state.outbound[webhook]

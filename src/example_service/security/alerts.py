@@ -6,10 +6,13 @@ its threshold raises the alert: one `security.alert` log event (WARNING), one in
 `security_alerts_total{kind, scope}`, and, with SECURITY_ALERT_WEBHOOK_SERVICE, one POST of the
 alert to that outbound service (its breaker and retries apply; the POST carries an
 Idempotency-Key, so it is retried like any idempotent call). Later requests of the same window
-add nothing: the count passes the threshold only once. With REDIS_URL the counts are kept in
-Redis for every process (alert_count.lua), so a client spreading its requests over instances is
-counted once and each alert is raised by one process only; without Redis, or while it cannot
-answer, each process counts what it sees.
+add nothing: the count passes the threshold only once. Each process counts what it sees.
+# part: redis
+
+With REDIS_URL the counts are kept in Redis for every process (alert_count.lua), so a client
+spreading its requests over instances is counted once and each alert is raised by one process
+only; without Redis, or while it cannot answer, each process counts what it sees.
+# end part: redis
 """
 
 from __future__ import annotations
@@ -22,13 +25,17 @@ from typing import TYPE_CHECKING, Any
 from example_service.errors.exceptions import AppError
 from example_service.observability.logging import get_logger
 from example_service.ratelimit.base import Clock, wall_clock
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 from example_service.settings import SecuritySettings
 
 if TYPE_CHECKING:
     from example_service.outbound.client import ServiceClient
+
+# part: redis
+if TYPE_CHECKING:
     from example_service.redis.client import RedisLayer
     from example_service.security.alerts_redis import RedisAlertCounts
+# end part: redis
 
 logger = get_logger("example_service.security")
 
@@ -43,7 +50,9 @@ class SecurityAlerts:
     ) -> None:
         self.clock = clock
         self.prefix = settings.ban_prefix
+        # part: redis
         self.shared: RedisAlertCounts | None = None
+        # end part: redis
         self.fallbacks = 0
         self.window = settings.alert_window_seconds
         self.per_client = {
@@ -75,6 +84,7 @@ class SecurityAlerts:
                 for scope in ("client", "total"):
                     self._counter.labels(kind, scope)
 
+    # part: redis
     def use_redis(self, redis: RedisLayer) -> None:
         from example_service.security.alerts_redis import RedisAlertCounts  # noqa: PLC0415 - Redis only when configured
 
@@ -83,8 +93,10 @@ class SecurityAlerts:
     def use_memory(self) -> None:
         self.shared = None
 
+    # end part: redis
     async def record(self, kind: str, client: str) -> None:
         """One refusal of `kind` (rate_limit | auth_failure) answered to `client`."""
+        # part: redis
         if self.shared is not None:
             try:
                 counts = await self.shared.count(kind, client, self.window)
@@ -95,6 +107,7 @@ class SecurityAlerts:
                 client_count, total, self.index = counts
                 self._check(kind, client, client_count, total)
                 return
+        # end part: redis
         self._count_here(kind, client)
 
     def _check(self, kind: str, client: str, client_count: int, total: int) -> None:

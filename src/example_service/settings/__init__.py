@@ -54,7 +54,9 @@ __all__ = [
     "OutboundService",
     "OutboundSettings",
     "RateLimitSettings",
+    # part: redis
     "RedisSettings",
+    # end part: redis
     "ResilienceSettings",
     "SecuritySettings",
     "ServerSettings",
@@ -80,7 +82,9 @@ class Settings(BaseModel):
     app: AppSettings = Field(default_factory=AppSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    # part: redis
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    # end part: redis
     cache: CacheSettings = Field(default_factory=CacheSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
@@ -117,16 +121,21 @@ class Settings(BaseModel):
     @property
     def cache_in_process(self) -> bool:
         """Whether each process keeps its own cache (no Redis behind it)."""
-        backend = self.cache.backend
-        return backend == "memory" or (backend == "auto" and self.redis.url is None)
+        # part: redis
+        if self.redis.url is not None:
+            return self.cache.backend == "memory"
+        # end part: redis
+        return True
 
     # part: tasks
+    # part: redis
     @property
     def tasks_broker_url(self) -> str | None:
         """Where tasks are queued: TASKS_BROKER_URL, else REDIS_URL; None: in-process."""
         url = self.tasks.broker_url or self.redis.url
         return url.get_secret_value() if url is not None else None
 
+    # end part: redis
     # end part: tasks
 
     def unsafe_for_production(self) -> list[str]:
@@ -160,12 +169,9 @@ class Settings(BaseModel):
     def check(self) -> None:
         """Raise `SettingsError` when the settings are unsafe for their environment, or name a
         backend that cannot be built."""
-        cache = self.cache
-        if cache.enabled and cache.backend in ("redis", "two-level") and self.redis.url is None:
-            raise SettingsError(
-                f"CACHE_BACKEND={cache.backend} needs REDIS_URL: set it, or use "
-                "CACHE_BACKEND=auto or memory"
-            )
+        unbuildable = self._unbuildable_cache()
+        if unbuildable is not None:
+            raise SettingsError(unbuildable)
         problems = self.security.protection_problems(list(self.outbound.services))
         if problems:
             raise SettingsError("refusing to start: " + "; ".join(problems))
@@ -175,6 +181,20 @@ class Settings(BaseModel):
                 raise SettingsError(
                     "refusing to start with unsafe production settings: " + "; ".join(problems)
                 )
+
+    def _unbuildable_cache(self) -> str | None:
+        """Why CACHE_BACKEND names a backend this process cannot build, or None."""
+        backend = self.cache.backend
+        if not self.cache.enabled or backend in ("auto", "memory"):
+            return None
+        # part: redis
+        if self.redis.url is not None:
+            return None
+        return (
+            f"CACHE_BACKEND={backend} needs REDIS_URL: set it, or use CACHE_BACKEND=auto or memory"
+        )
+        # end part: redis
+        return f"CACHE_BACKEND={backend} needs Redis, which this project leaves out: use auto"
 
     def public_dump(self) -> dict[str, dict[str, Any]]:
         """All settings by section, secrets masked (for `config show`)."""

@@ -26,7 +26,9 @@ RENAMED: dict[str, str] = {
     "APP_DATABASE_URL": "DATABASE_URL",
     "APP_DATABASE_POOL_SIZE": "DATABASE_POOL_SIZE",
     "APP_DATABASE_ECHO": "DATABASE_ECHO",
+    # part: redis
     "SECURITY_REDIS_URL": "REDIS_URL",
+    # end part: redis
     "SECURITY_RATE_LIMIT_ENABLED": "RATE_LIMIT_ENABLED",
     "SECURITY_RATE_LIMIT_PER_HOUR": "RATE_LIMIT_PER_HOUR",
     "SECURITY_RATE_LIMIT_BURST": "RATE_LIMIT_BURST",
@@ -36,10 +38,14 @@ RENAMED: dict[str, str] = {
     "SECURITY_CIRCUIT_BREAKER_TIMEOUT": "RESILIENCE_RECOVERY_SECONDS",
     "CIRCUIT_BREAKER_FAILURE_THRESHOLD": "RESILIENCE_FAILURE_THRESHOLD",
     "CIRCUIT_BREAKER_RECOVERY_TIMEOUT": "RESILIENCE_RECOVERY_SECONDS",
+    # part: redis
     "REDIS_BREAKER_FAILURE_THRESHOLD": "RESILIENCE_REDIS_FAILURE_THRESHOLD",
     "REDIS_BREAKER_RESET_SECONDS": "RESILIENCE_REDIS_RECOVERY_SECONDS",
+    # end part: redis
     # part: tasks
+    # part: redis
     "TASK_BROKER_URL": "TASKS_BROKER_URL",
+    # end part: redis
     # end part: tasks
 }
 
@@ -48,7 +54,9 @@ RETIRED: dict[str, str] = {
     "SECURITY_RATE_LIMIT_PER_MINUTE": (
         "set RATE_LIMIT_REQUESTS (per RATE_LIMIT_WINDOW_SECONDS, 60 by default)"
     ),
+    # part: redis
     "SECURITY_REDIS_ENABLED": "Redis is used whenever REDIS_URL is set",
+    # end part: redis
     "SECURITY_MAX_UPLOAD_SIZE": "set a limit per path prefix with SECURITY_BODY_LIMITS",
     "SECURITY_BLOCK_NULL_BYTES": "NUL bytes in URLs and bodies are always refused",
     "SECURITY_TRUST_PROXY_HEADERS": "list the proxies in SECURITY_TRUSTED_PROXIES",
@@ -57,10 +65,12 @@ RETIRED: dict[str, str] = {
     "SECURITY_ENABLE_CIRCUIT_BREAKER": "every dependency always has its breaker (RESILIENCE_*)",
     "APP_LOG_INCLUDE_CALLER": "log lines carry the logger name",
     # part: tasks
+    # part: redis
     "ENABLE_BACKGROUND_TASKS": (
         "tasks are always on: without TASKS_BROKER_URL or REDIS_URL they run in the API process"
     ),
     "TASK_RESULT_BACKEND": "results are kept in the broker's Redis (TASKS_RESULT_TTL_SECONDS)",
+    # end part: redis
     # end part: tasks
 }
 

@@ -35,8 +35,10 @@ class ResilienceSettings(_Section):
     # request path: a short recovery finds them back soon.
     db_failure_threshold: int | None = Field(default=3, ge=1)
     db_recovery_seconds: float | None = Field(default=5.0, gt=0)
+    # part: redis
     redis_failure_threshold: int | None = Field(default=3, ge=1)
     redis_recovery_seconds: float | None = Field(default=5.0, gt=0)
+    # end part: redis
     http_failure_threshold: int | None = Field(default=None, ge=1)
     http_recovery_seconds: float | None = Field(default=None, gt=0)
     # Retries of idempotent calls (1 attempt: none).

@@ -36,7 +36,8 @@ class ProtectionSettings(_Section):
     ban_durations: CsvList = Field(default_factory=lambda: ["60", "600", "3600"])  # seconds
     # How long after its last ban a client keeps its level (its next ban is the longer one).
     ban_memory_seconds: int = Field(default=86_400, ge=1)
-    # With Redis: how often each process reads the shared bans (bans made elsewhere, unbans).
+    # How often each process refreshes its table of bans (with Redis: bans made elsewhere,
+    # unbans).
     ban_sync_seconds: float = Field(default=1.0, gt=0)
     # An IPv6 client counts as its network of this many bits (one subscriber holds a /64).
     ban_ipv6_prefix_length: int = Field(default=64, ge=32, le=128)

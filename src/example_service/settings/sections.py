@@ -104,6 +104,7 @@ class DatabaseSettings(_Section):
         return self.url.get_secret_value().startswith("sqlite")
 
 
+# part: redis
 class RedisSettings(_Section):
     model_config = _section("REDIS_")
 
@@ -113,6 +114,9 @@ class RedisSettings(_Section):
     max_connections: int = Field(default=50, ge=1)
 
 
+# end part: redis
+
+
 class CacheSettings(_Section):
     model_config = _section("CACHE_")
 
@@ -120,8 +124,10 @@ class CacheSettings(_Section):
     # Time to live of an entry whose namespace names none.
     default_ttl_seconds: int = Field(default=300, ge=1)
     prefix: str = "cache:"
+    # part: redis
     # auto: two-level (Redis with an in-process near cache) when REDIS_URL is set, else memory.
     # redis and two-level need REDIS_URL (Settings.check refuses them without it).
+    # end part: redis
     backend: Literal["auto", "memory", "redis", "two-level"] = "auto"
     # Two-level: an entry stays in a process's near cache at most this long. Invalidations
     # reach every process through Redis pub/sub, which is at-most-once: this is how long a

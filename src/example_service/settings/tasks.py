@@ -12,15 +12,19 @@ from example_service.settings.base import CsvList, _Section, _section
 class TasksSettings(_Section):
     model_config = _section("TASKS_")
 
+    # part: redis
     # The broker: a Redis URL. Unset: REDIS_URL; both unset: tasks run inside the API process
     # (in-process broker, development only: a restart loses what is queued).
     broker_url: SecretStr | None = None
     queue: str = "tasks"  # the Redis stream the workers read
     prefix: str = "tasks:"  # Redis keys of dead letters and results
+    # end part: redis
     # Tasks one worker process runs at the same time.
     concurrency: int = Field(default=10, ge=1)
+    # part: redis
     # How long a finished task's result stays readable in Redis.
     result_ttl_seconds: int = Field(default=3600, ge=1)
+    # end part: redis
     # Retries of a task that failed with a retryable error (0: none), then a dead letter.
     max_retries: int = Field(default=3, ge=0)
     retry_wait_initial_seconds: float = Field(default=1.0, ge=0)
@@ -29,9 +33,11 @@ class TasksSettings(_Section):
     timeout_seconds: float = Field(default=300.0, gt=0)
     # SIGTERM: the worker takes no new task and waits this long for the running ones.
     shutdown_timeout_seconds: float = Field(default=30.0, gt=0)
+    # part: redis
     # A task taken by a worker that died (kill -9, OOM) goes to another worker once it has been
     # unacknowledged this long. Longer than the longest task: a slow task is not run twice.
     redeliver_after_seconds: float = Field(default=600.0, ge=0.1)
+    # end part: redis
     # Modules imported by the worker and the scheduler so that their tasks are registered.
     modules: CsvList = Field(default_factory=list)
     # The periodic purge of expired and revoked sessions (cron, UTC; empty: never) and how long

@@ -25,28 +25,29 @@ __all__ = ["register_task", "start_tasks"]
 async def start_tasks(
     app: FastAPI, settings: Settings, stack: AsyncExitStack, metrics: TaskMetrics
 ) -> TaskRuntime:
-    from example_service.health.probes import Dependency  # noqa: PLC0415
     from example_service.tasks.broker import build_runtime  # noqa: PLC0415
     from example_service.tasks.registry import load_task_modules  # noqa: PLC0415
 
     load_task_modules(settings.tasks.modules)
     runtime = await build_runtime(settings, app.state.session_factory, stack, metrics=metrics)
     app.state.tasks = runtime
-    if runtime.in_process:
-        from example_service.tasks.scheduler import start_in_process  # noqa: PLC0415
+    # part: redis
+    if runtime.redis is not None:
+        from example_service.health.probes import Dependency  # noqa: PLC0415
 
-        if settings.app.is_production:
-            from example_service.observability.logging import get_logger  # noqa: PLC0415
-
-            get_logger("example_service.tasks").warning(
-                "tasks.in_process",
-                detail="no TASKS_BROKER_URL or REDIS_URL: tasks run in this process and a "
-                "restart loses what is queued; set one and run `example-service worker`",
-            )
-
-        start_in_process(runtime, stack)
-    else:
         # Optional: without the broker the service answers, only enqueuing fails (503).
-        assert runtime.redis is not None  # noqa: S101 - not in-process
         app.state.dependencies.append(Dependency("tasks", runtime.redis.ping, required=False))
+        return runtime
+    if settings.app.is_production:
+        from example_service.observability.logging import get_logger  # noqa: PLC0415
+
+        get_logger("example_service.tasks").warning(
+            "tasks.in_process",
+            detail="no TASKS_BROKER_URL or REDIS_URL: tasks run in this process and a "
+            "restart loses what is queued; set one and run `example-service worker`",
+        )
+    # end part: redis
+    from example_service.tasks.scheduler import start_in_process  # noqa: PLC0415
+
+    start_in_process(runtime, stack)
     return runtime

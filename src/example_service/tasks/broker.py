@@ -1,9 +1,12 @@
 """The broker and the stores beside it, built from settings when a process starts.
 
-Without a broker URL (TASKS_BROKER_URL, else REDIS_URL) tasks run inside the process that
-enqueues them, on taskiq's in-memory broker: nothing to run beside `serve`, and nothing
-survives a restart (development only). With one, tasks go to a Redis stream that `worker`
-processes read; dead letters live in the same Redis.
+Tasks run inside the process that enqueues them, on taskiq's in-memory broker: nothing to run
+beside `serve`, and nothing survives a restart (development only).
+# part: redis
+
+That is without a broker URL (TASKS_BROKER_URL, else REDIS_URL). With one, tasks go to a Redis
+stream that `worker` processes read; dead letters live in the same Redis.
+# end part: redis
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from example_service.settings import Settings
 
 
+# part: redis
 def _stream_broker(settings: Settings, url: str) -> AsyncBroker:
     from taskiq_redis import RedisAsyncResultBackend  # noqa: PLC0415 - with Redis only
 
@@ -52,6 +56,9 @@ def _stream_broker(settings: Settings, url: str) -> AsyncBroker:
     )
 
 
+# end part: redis
+
+
 async def build_runtime(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
@@ -66,14 +73,13 @@ async def build_runtime(
     # taskiq writes an INFO line per task received; ours (task.finished, with the request id)
     # say more, once.
     logging.getLogger("taskiq").setLevel(logging.WARNING)
-    url = settings.tasks_broker_url
     specs = registered()
-    broker: AsyncBroker
+    broker: AsyncBroker | None = None
+    dead_letters: DeadLetters | None = None
+    # part: redis
     layer = None
-    if url is None:
-        broker = InMemoryBroker(max_async_tasks=settings.tasks.concurrency)
-        dead_letters: DeadLetters = MemoryDeadLetters()
-    else:
+    url = settings.tasks_broker_url
+    if url is not None:
         from example_service.redis.client import create_redis  # noqa: PLC0415
         from example_service.settings import RedisSettings  # noqa: PLC0415
         from example_service.tasks.redis import RedisDeadLetters  # noqa: PLC0415
@@ -87,6 +93,10 @@ async def build_runtime(
         assert layer is not None  # noqa: S101 - a URL was given
         stack.push_async_callback(layer.aclose)
         dead_letters = RedisDeadLetters(layer, settings.tasks.prefix)
+    # end part: redis
+    if broker is None or dead_letters is None:
+        broker = InMemoryBroker(max_async_tasks=settings.tasks.concurrency)
+        dead_letters = MemoryDeadLetters()
     broker.is_worker_process = worker
     runtime = TaskRuntime(
         settings=settings,
@@ -96,8 +106,10 @@ async def build_runtime(
         emailer=build_emailer(settings.email),
         dead_letters=dead_letters,
         metrics=metrics or TaskMetrics(),
-        redis=layer,
     )
+    # part: redis
+    runtime.redis = layer
+    # end part: redis
     runtime.metrics.declare(sorted(specs))
     for spec in specs.values():
         broker.register_task(taskiq_function(runtime, spec), task_name=spec.name)

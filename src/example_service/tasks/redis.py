@@ -21,7 +21,7 @@ from taskiq import AckableMessage, AsyncBroker
 from taskiq_redis import RedisStreamBroker
 
 from example_service.redis.client import RedisLayer
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 from example_service.tasks.base import DeadLetter
 
 GROUP = "workers"

@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from example_service.cache.namespace import CacheNamespace
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 
 M = TypeVar("M", bound=BaseModel)
 Loader = Callable[[], Awaitable[M]]

@@ -6,11 +6,13 @@ with backoff (stamina) and its items stay queued until one succeeds: never dropp
 (`aclose`, from the lifespan on SIGTERM) everything queued is flushed before the process exits.
 
 The queue decides what a crash loses:
-- `MemoryQueue` (no Redis): a process killed without shutdown (kill -9, OOM) loses what was
+- `MemoryQueue`: a process killed without shutdown (kill -9, OOM) loses what was
   queued and not yet flushed: at most `interval` seconds of writes (or `batch_size`, whichever
   comes first). For development, or data you can lose.
+# part: redis
 - `RedisStreamQueue` (`behind_redis.py`): items live in a Redis stream until the flush that
   wrote them is acknowledged; a crashed process's items are claimed by the next one.
+# end part: redis
 Flushes must be idempotent (an upsert): after a crash between the write and its acknowledgement
 the same items are flushed again.
 """

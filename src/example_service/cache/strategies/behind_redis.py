@@ -15,7 +15,7 @@ import socket
 from typing import Any
 
 from example_service.redis.client import RedisLayer
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 
 
 def _entries(reply: Any) -> list[tuple[str, bytes]]:

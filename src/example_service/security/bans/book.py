@@ -2,9 +2,13 @@
 
 The table (address -> banned until, on this process's clock) is a plain dict read once per
 request; it is refilled from the shared store every SECURITY_BAN_SYNC_SECONDS and updated at
-once by this process's own bans. With Redis, strikes and bans are counted there for every
-process; when Redis cannot answer, they are counted here (fail open, as the rate limiter does)
-and the bans made meanwhile stay in this process until they end.
+once by this process's own bans.
+# part: redis
+
+With Redis, strikes and bans are counted there for every process; when Redis cannot answer,
+they are counted here (fail open, as the rate limiter does) and the bans made meanwhile stay in
+this process until they end.
+# end part: redis
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from example_service.observability.logging import get_logger
 from example_service.ratelimit.base import Clock, wall_clock
-from example_service.redis.errors import BackendUnavailable
+from example_service.resilience.errors import BackendUnavailable
 from example_service.security.bans.base import Ban, BanPolicy, BanStore, Kind
 from example_service.security.bans.memory import MemoryBans
 
+# part: redis
 if TYPE_CHECKING:
     from example_service.redis.client import RedisLayer
-    from example_service.security.bans.redis import RedisBans
+# end part: redis
 
 logger = get_logger("example_service.security")
 
@@ -40,7 +45,7 @@ class Bans:
         self.prefix = prefix
         self.sync_seconds = sync_seconds
         self.memory = MemoryBans(policy, clock)
-        self.shared: RedisBans | None = None
+        self.shared: BanStore | None = None  # one store for every process, when there is one
         self.table: dict[str, float] = {}
         self.fallbacks = 0
 
@@ -48,6 +53,7 @@ class Bans:
     def store(self) -> BanStore:
         return self.shared if self.shared is not None else self.memory
 
+    # part: redis
     def use_redis(self, redis: RedisLayer) -> None:
         from example_service.security.bans.redis import RedisBans  # noqa: PLC0415 - Redis only when configured
 
@@ -56,6 +62,7 @@ class Bans:
     def use_memory(self) -> None:
         self.shared = None
 
+    # end part: redis
     def retry_after(self, address: str) -> int | None:
         """Seconds left of the address's ban (rounded up), or None: not banned."""
         until = self.table.get(address)

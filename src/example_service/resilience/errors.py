@@ -1,7 +1,9 @@
-"""The one exception a Redis-backed feature sees, whatever went wrong underneath.
+"""The one exception a shared-backend feature sees, whatever went wrong underneath.
 
 Fail-open layers catch `BackendUnavailable` and nothing else: connection refused, timeouts,
-server errors and an open breaker all arrive as this type, so callers never import redis.
+server errors and an open breaker all arrive as this type, so callers never import redis. It
+lives here, not beside the Redis client, because the fail-open code stays in a project built
+without Redis.
 """
 
 from __future__ import annotations
