@@ -74,12 +74,8 @@ def backend_kind(settings: CacheSettings, redis_configured: bool) -> str:
 
 
 def build_cache(settings: CacheSettings, metrics: CacheMetrics | None = None) -> Cache | None:
-    """The process's in-process cache from CACHE_*; None when CACHE_ENABLED is false.
-    # part: redis
-
-    With REDIS_URL the lifespan swaps in the shared one (cache/shared.py).
-    # end part: redis
-    """
+    """The process's in-process cache from CACHE_*; None when CACHE_ENABLED is false (with
+    Redis, the lifespan may swap in a shared one)."""
     if not settings.enabled:
         return None
     backend = MemoryBackend(settings.max_entries, settings.max_bytes)
