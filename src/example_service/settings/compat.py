@@ -65,10 +65,8 @@ RETIRED: dict[str, str] = {
     "SECURITY_ENABLE_CIRCUIT_BREAKER": "every dependency always has its breaker (RESILIENCE_*)",
     "APP_LOG_INCLUDE_CALLER": "log lines carry the logger name",
     # part: tasks
+    "ENABLE_BACKGROUND_TASKS": "background tasks are always on (README, Background tasks)",
     # part: redis
-    "ENABLE_BACKGROUND_TASKS": (
-        "tasks are always on: without TASKS_BROKER_URL or REDIS_URL they run in the API process"
-    ),
     "TASK_RESULT_BACKEND": "results are kept in the broker's Redis (TASKS_RESULT_TTL_SECONDS)",
     # end part: redis
     # end part: tasks
