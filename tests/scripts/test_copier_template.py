@@ -16,16 +16,16 @@ whole suite's threshold, which a selection cannot reach.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.scripts.loading import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -117,17 +117,9 @@ def selection(project: Path) -> list[str]:
     return [chosen for group in groups if (chosen := smallest(group)) is not None]
 
 
-def load_parts() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("parts", ROOT / "scripts" / "parts.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def markers_left(project: Path) -> list[str]:
     """The files of `project` in which a marker line (or a table row's marker) is left."""
-    parts = load_parts()
+    parts = load_script("parts")
     left = []
     for path in project.rglob("*"):
         if not path.is_file() or ".venv" in path.parts or path.name == "parts.py":
@@ -139,7 +131,7 @@ def markers_left(project: Path) -> list[str]:
 
 
 def test_every_marker_in_the_template_pairs_up_and_names_a_part() -> None:
-    parts = load_parts()
+    parts = load_script("parts")
     tracked = run(ROOT, "git", "ls-files").stdout.split()
     marked = []
     for name in tracked:
@@ -361,7 +353,7 @@ def test_a_part_s_metrics_are_marked_in_docs_metrics_md() -> None:
     """docs/metrics.md is compared with the catalogue without its markers (test_catalogue.py):
     here, that a part's rows are inside its blocks, so that a project without the part has
     none (regenerating the file takes the markers out: put them back)."""
-    parts = load_parts()
+    parts = load_script("parts")
     doc = (ROOT / "docs" / "metrics.md").read_text()
     for part, prefixes in parts.METRIC_PREFIXES.items():
         rows = tuple(f"| `{prefix}" for prefix in prefixes)

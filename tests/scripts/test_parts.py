@@ -5,25 +5,17 @@ tests/scripts/test_copier_template.py's.)"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.scripts.loading import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("parts", ROOT / "scripts" / "parts.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-parts = load_script()
+parts = load_script("parts")
 
 # Written with @ and [!-- for # and <!--: a project made from the template strips its markers,
 # and this text must come through whole.

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +14,7 @@ from sqlalchemy import text
 from example_service.db.engine import create_engine
 from example_service.db.schema import Script
 from example_service.settings import DatabaseSettings
+from tests.scripts.loading import load_script
 from tests.servers import free_port, pg_bindir
 
 pytestmark = pytest.mark.postgres
@@ -136,14 +135,6 @@ def test_a_failed_backup_leaves_no_file(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pg_backup", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(
     ("url", "target", "env"),
     [
@@ -157,10 +148,10 @@ def load_script() -> ModuleType:
     ],
 )
 def test_the_password_leaves_the_command_line(url: str, target: str, env: dict[str, str]) -> None:
-    assert load_script().libpq_target(url) == (target, env)
+    assert load_script("pg_backup").libpq_target(url) == (target, env)
 
 
 def test_refuses_other_databases() -> None:
-    module = load_script()
+    module = load_script("pg_backup")
     with pytest.raises(module.BackupError, match="not a PostgreSQL URL"):
         module.libpq_target("sqlite+aiosqlite:///var/app.db")

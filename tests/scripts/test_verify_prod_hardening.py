@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
 
 from tests.identity import JWT_SECRET
+from tests.scripts.loading import load_script
 from tests.servers import free_port, served_app
 
 BIN = Path(sys.executable).parent / "example-service"
@@ -72,14 +71,6 @@ def test_usage() -> None:
     assert run_script().returncode == 2
 
 
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("verify_prod_hardening", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def limited_service(retry_after: str | None) -> httpx.MockTransport:
     """A service with rate-limit headers whose third user read is refused (the 429 branch; the
     real limiter is exercised by its own tests)."""
@@ -113,7 +104,7 @@ def limited_service(retry_after: str | None) -> httpx.MockTransport:
 
 
 def test_drives_and_checks_a_429_when_rate_limited() -> None:
-    script = load_script()
+    script = load_script("verify_prod_hardening")
     with httpx.Client(transport=limited_service("7")) as client:
         done = script.verify("http://svc", client)
     assert done[-1] == "429 follows the error contract"
