@@ -7,7 +7,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: run serve test check lint lint-deploy typecheck format bench clean install
+.PHONY: run serve test check lint lint-deploy typecheck format clean install
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -59,9 +59,12 @@ format: install
 	$(RUN) ruff format src tests bench scripts
 	$(RUN) ruff check --fix src tests bench scripts
 
+# part: benchmarks
 ## Load benchmark against bare FastAPI (needs wrk: apt-get install wrk). ARGS="--rounds 5"
+.PHONY: bench
 bench: install
 	$(RUN) python -m bench.run $(ARGS)
 
+# end part: benchmarks
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -78,9 +78,8 @@ def _description(pyproject: Path) -> str | None:
 
 
 def drop_benchmarks(root: Path) -> None:
-    """bench/ without the benchmarks and `make bench` (in the Makefile and the README). The
-    Locust file stays: it is the load test of a deployment (README "nginx in front"), and
-    tests/deploy runs it."""
+    """bench/ without the benchmarks (`make bench` is marked: parts.py). The Locust file stays:
+    it is the load test of a deployment (README "nginx in front"), and tests/deploy runs it."""
     bench = root / "bench"
     if bench.is_dir():
         for path in bench.iterdir():
@@ -90,22 +89,19 @@ def drop_benchmarks(root: Path) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
-    makefile = root / "Makefile"
-    text = makefile.read_text()
-    text = re.sub(r"\n## Load benchmark.*?\n\n", "\n\n", text, flags=re.DOTALL)
-    makefile.write_text(text.replace(" format bench clean", " format clean"))
-    readme = root / "README.md"  # its Benchmark section is marked (parts.py); this line is code
-    if readme.is_file():
-        text = readme.read_text()
-        readme.write_text(re.sub(r"^make bench .*\n", "", text, flags=re.MULTILINE))
+
+
+def tool(name: str) -> str | None:
+    """The executable `name` beside this interpreter (copier's own environment), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() else shutil.which(name)
 
 
 def reformat(root: Path, unwired: list[Path]) -> bool:
     """New names change line lengths and import order, and an unwired part leaves imports
     unused: ruff puts them right, when it is there (beside this interpreter or on PATH). False
     without it."""
-    beside = Path(sys.executable).parent / "ruff"
-    ruff = str(beside) if beside.is_file() else shutil.which("ruff")
+    ruff = tool("ruff")
     if ruff is None:
         return False
     paths = [
@@ -148,12 +144,9 @@ def _remove_unused_imports(ruff: str, unused: list[str], root: Path, init: Path)
 
 def relock(root: Path) -> bool:
     """uv.lock without the dependencies of the parts left out, from what it holds already (no
-    download: a removal needs none); uv from $UV, PATH or beside this interpreter. False
+    download: a removal needs none); uv from $UV, else found as `tool` finds it. False
     without uv, or when it fails."""
-    beside = Path(sys.executable).parent / "uv"
-    found = (
-        os.environ.get("UV") or shutil.which("uv") or (str(beside) if beside.is_file() else None)
-    )
+    found = os.environ.get("UV") or tool("uv")
     if found is None or not (root / "uv.lock").is_file():
         return False
     locked = subprocess.run(  # noqa: S603
