@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.scripts.loading import run_script
+
 SCRIPT = (
     Path(__file__).resolve().parents[2] / "scripts" / "docker_logs" / "export_docker_logs_json.py"
 )
@@ -62,14 +64,7 @@ def fake_compose(tmp_path: Path) -> str:
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
-    )
+    return run_script(SCRIPT, *args, cwd=cwd)
 
 
 EXPECTED_EVENTS = [

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from example_service.db.engine import create_engine
 from example_service.db.schema import Script
 from example_service.settings import DatabaseSettings
-from tests.scripts.loading import load_script
+from tests.scripts.loading import load_script, run_script
 from tests.servers import free_port, pg_bindir
 
 pytestmark = pytest.mark.postgres
@@ -47,14 +47,8 @@ def sql(url: str, *statements: str) -> list[list[tuple[object, ...]]]:
     return asyncio.run(go())
 
 
-def run_script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--pg-bindir", str(pg_bindir())],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_script(SCRIPT, *args, "--pg-bindir", str(pg_bindir()), timeout=120)
 
 
 def seed(url: str) -> None:
@@ -85,7 +79,7 @@ def test_round_trip(postgres_url: str, tmp_path: Path) -> None:
     assert len(before[0]) == 3 and len(before[1]) == 1 and before[2] == [(HEAD,)]
 
     backup = tmp_path / "nightly.dump"
-    made = run_script("backup", "--url", postgres_url, "--out", str(backup))
+    made = run("backup", "--url", postgres_url, "--out", str(backup))
     assert made.returncode == 0, made.stderr
     assert backup.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
     assert [p.name for p in tmp_path.iterdir()] == ["nightly.dump"]
@@ -103,7 +97,7 @@ def test_round_trip(postgres_url: str, tmp_path: Path) -> None:
     )
     assert sql(postgres_url, *SNAPSHOT) != before
 
-    restored = run_script("restore", "--url", postgres_url, "--input", str(backup))
+    restored = run("restore", "--url", postgres_url, "--input", str(backup))
     assert restored.returncode == 0, restored.stderr
     assert sql(postgres_url, *SNAPSHOT) == before
     assert sql(postgres_url, "SELECT count(*) FROM auth_sessions") == [[(0,)]]
@@ -112,13 +106,13 @@ def test_round_trip(postgres_url: str, tmp_path: Path) -> None:
 def test_a_failed_restore_changes_nothing(postgres_url: str, tmp_path: Path) -> None:
     seed(postgres_url)
     backup = tmp_path / "b.dump"
-    assert run_script("backup", "--url", postgres_url, "--out", str(backup)).returncode == 0
+    assert run("backup", "--url", postgres_url, "--out", str(backup)).returncode == 0
     sql(postgres_url, "UPDATE users SET full_name = 'after the backup'")
     after = sql(postgres_url, *SNAPSHOT)
     data = backup.read_bytes()
     backup.write_bytes(data[: len(data) // 2])  # truncated: pg_restore fails part way
 
-    result = run_script("restore", "--url", postgres_url, "--input", str(backup))
+    result = run("restore", "--url", postgres_url, "--input", str(backup))
     assert result.returncode == 1
     assert result.stderr.startswith("pg_backup: error: pg_restore failed: ")
     assert len(result.stderr.splitlines()) == 1
@@ -128,7 +122,7 @@ def test_a_failed_restore_changes_nothing(postgres_url: str, tmp_path: Path) -> 
 def test_a_failed_backup_leaves_no_file(tmp_path: Path) -> None:
     url = f"postgresql+asyncpg://postgres:pw@127.0.0.1:{free_port()}/nothing"
     out = tmp_path / "b.dump"
-    result = run_script("backup", "--url", url, "--out", str(out))
+    result = run("backup", "--url", url, "--out", str(out))
     assert result.returncode == 1
     assert result.stderr.startswith("pg_backup: error: pg_dump failed: ")
     assert "Traceback" not in result.stderr and "pw" not in result.stderr

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.identity import JWT_SECRET
-from tests.scripts.loading import load_script
+from tests.scripts.loading import load_script, run_script
 from tests.servers import free_port, served_app
 
 BIN = Path(sys.executable).parent / "example-service"
@@ -34,18 +34,12 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
         yield base
 
 
-def run_script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_script(SCRIPT, *args)
 
 
 def test_passes_against_a_real_server(served: str) -> None:
-    result = run_script(served)
+    result = run(served)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK: user created; logged in; user read twice; 404 follows")
 
@@ -56,19 +50,19 @@ def test_passes_against_a_real_server(served: str) -> None:
     indirect=True,
 )
 def test_drives_a_real_429(served: str) -> None:
-    result = run_script(served)
+    result = run(served)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "429 follows the error contract" in result.stdout
 
 
 def test_fails_when_nothing_answers() -> None:
-    result = run_script(f"http://127.0.0.1:{free_port()}")
+    result = run(f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 1
     assert result.stdout.startswith("FAIL: ConnectError")
 
 
 def test_usage() -> None:
-    assert run_script().returncode == 2
+    assert run().returncode == 2
 
 
 def limited_service(retry_after: str | None) -> httpx.MockTransport:
